@@ -1,0 +1,38 @@
+"""carepolicy: English councils' frameworks for monitoring and escalating concerns about
+commissioned adult social care providers, written as declarative YAML policy packs
+and evaluated over typed provider evidence.
+
+Load a pack with :func:`load_pack` (or every pack in a folder with :func:`load_packs`),
+then :func:`evaluate` it over an :class:`Evidence` as of a date to get a
+:class:`Decision` that names every rule, clause, deadline and missing piece of evidence.
+"""
+
+from ._version import __version__
+from .decision import ActionItem, Decision, DecisionResult
+from .engine import PackLibrary, PolicyPack, evaluate
+from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
+from .evidence import Evidence, evidence_json_schema, parse_evidence
+from .loader import load_pack, load_packs, loads_pack, pack_json_schema
+
+__all__ = [
+    "__version__",
+    "load_pack",
+    "loads_pack",
+    "load_packs",
+    "evaluate",
+    "parse_evidence",
+    "PolicyPack",
+    "PackLibrary",
+    "Evidence",
+    "Decision",
+    "DecisionResult",
+    "ActionItem",
+    "Diagnostic",
+    "PolicyError",
+    "PackLoadError",
+    "EvidenceError",
+    "EvaluationError",
+    "TransitionError",
+    "evidence_json_schema",
+    "pack_json_schema",
+]

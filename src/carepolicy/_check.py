@@ -1,0 +1,447 @@
+"""Checks on a parsed pack that the schema alone cannot make: references, types, bands.
+
+Every check returns diagnostics (never stops at the first) with the path of the
+offending node, which the loader turns into file:line:column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from ._compile import model_path_type
+from ._suggest import did_you_mean
+from .evidence import Event, Evidence
+from .models import (
+    AllOf,
+    AnyOf,
+    BandsDecision,
+    CountEvents,
+    NotOf,
+    Pack,
+    TableDecision,
+    Test,
+)
+
+Path = tuple[str | int, ...]
+Problem = tuple[str, str, Path, str | None]  # code, message, path, hint
+
+NUMERIC_OPS = {"at_least", "at_most", "above", "below"}
+SCALE_OPS = {"worse_than", "no_better_than", "better_than", "no_worse_than"}
+DATE_OPS = {"within", "older_than"}
+EVENT_KINDS = set(get_args(Event.model_fields["kind"].annotation))
+
+
+def walk_conditions(cond: Any, path: Path) -> Iterator[tuple[Any, Path]]:
+    """Every leaf (``Test`` or ``CountEvents``) of a condition, with its path."""
+    if isinstance(cond, AllOf):
+        for i, c in enumerate(cond.all):
+            yield from walk_conditions(c, path + ("all", i))
+    elif isinstance(cond, AnyOf):
+        for i, c in enumerate(cond.any):
+            yield from walk_conditions(c, path + ("any", i))
+    elif isinstance(cond, NotOf):
+        yield from walk_conditions(cond.not_, path + ("not",))
+    else:
+        yield cond, path
+
+
+def pack_conditions(pack: Pack) -> Iterator[tuple[Any, Path, str | None]]:
+    """Every condition in the pack with its path and, for decision rows, the decision it belongs to."""
+    for i, s in enumerate(pack.scope):
+        yield s.when, ("scope", i, "when"), None
+    for i, d in enumerate(pack.decisions):
+        if isinstance(d, TableDecision):
+            for j, r in enumerate(d.rows):
+                yield r.when, ("decisions", i, "rows", j, "when"), d.id
+    for i, o in enumerate(pack.outcomes):
+        yield o.when, ("outcomes", i, "when"), None
+    if pack.ladder:
+        for i, t in enumerate(pack.ladder.transitions):
+            if t.guard is not None:
+                yield t.guard, ("ladder", "transitions", i, "guard"), None
+            for j, w in enumerate(t.warnings):
+                yield w.when, ("ladder", "transitions", i, "warnings", j, "when"), None
+
+
+def _literal_values(annotation: Any) -> list[Any] | None:
+    """The allowed values of a (possibly optional) Literal annotation."""
+    for arg in [annotation, *get_args(annotation)]:
+        if getattr(arg, "__origin__", None) is Literal:
+            return list(get_args(arg))
+        values = get_args(arg)
+        if values and all(isinstance(v, (str, int)) and not isinstance(v, type) for v in values) and str(arg).startswith("typing.Literal"):
+            return list(values)
+    return None
+
+
+def _base_types(annotation: Any) -> set[Any]:
+    out: set[Any] = set()
+    stack = [annotation]
+    while stack:
+        t = stack.pop()
+        if t is type(None):
+            continue
+        if get_origin(t) is Annotated:
+            stack.append(get_args(t)[0])
+            continue
+        if isinstance(t, type):
+            out.add(t)
+            continue
+        if str(t).startswith("typing.Literal"):
+            out.add(Literal)
+            continue
+        if getattr(t, "__origin__", None) is list:
+            out.add(list)
+            continue
+        stack.extend(a for a in get_args(t) if isinstance(a, type) or get_args(a) or a is None or get_origin(a) is not None)
+    return out
+
+
+def _type_ok(declared: str, annotation: Any) -> bool:
+    bases = _base_types(annotation)
+    if declared == "integer":
+        return bases == {int}
+    if declared == "number":
+        return bool(bases) and bases <= {int, float}
+    if declared == "boolean":
+        return bases == {bool}
+    if declared in ("scale", "enum"):
+        return bases == {Literal}
+    if declared == "date":
+        return bases == {date}
+    if declared == "events":
+        return bases == {list}
+    if declared == "text":
+        return bases == {str}
+    return False
+
+
+def check_pack(pack: Pack) -> list[Problem]:
+    """All semantic problems of a pack (empty when it is sound)."""
+    problems: list[Problem] = []
+    add = lambda code, msg, path, hint=None: problems.append((code, msg, path, hint))  # noqa: E731
+
+    scales = {s.id: s for s in pack.scales}
+    inputs = {i.id: i for i in pack.inputs}
+    roles = {r.id for r in pack.roles}
+    decision_ids = [d.id for d in pack.decisions]
+
+    # -- ids are unique ----------------------------------------------------
+    def unique(items: list[tuple[str, Path]], what: str) -> None:
+        seen: dict[str, Path] = {}
+        for ident, path in items:
+            if ident in seen:
+                add("CP202", f"duplicate {what} id `{ident}`", path, "give every " + what + " its own id")
+            else:
+                seen[ident] = path
+
+    unique([(s.id, ("scales", i, "id")) for i, s in enumerate(pack.scales)], "scale")
+    unique([(x.id, ("inputs", i, "id")) for i, x in enumerate(pack.inputs)], "input")
+    unique([(r.id, ("roles", i, "id")) for i, r in enumerate(pack.roles)], "role")
+    unique([(d.id, ("decisions", i, "id")) for i, d in enumerate(pack.decisions)], "decision")
+    for i, s in enumerate(pack.scales):
+        unique([(v.id, ("scales", i, "values", j, "id")) for j, v in enumerate(s.values)], f"value of scale `{s.id}`")
+    rule_ids: list[tuple[str, Path]] = [(s.id, ("scope", i, "id")) for i, s in enumerate(pack.scope)]
+    for i, d in enumerate(pack.decisions):
+        if isinstance(d, BandsDecision):
+            rule_ids += [(b.id, ("decisions", i, "bands", j, "id")) for j, b in enumerate(d.bands)]
+        else:
+            rule_ids += [(r.id, ("decisions", i, "rows", j, "id")) for j, r in enumerate(d.rows)]
+    rule_ids += [(o.id, ("outcomes", i, "id")) for i, o in enumerate(pack.outcomes)]
+    unique(rule_ids, "rule")
+
+    # -- inputs match the evidence model ------------------------------------
+    for i, inp in enumerate(pack.inputs):
+        path = ("inputs", i)
+        try:
+            annotation = model_path_type(Evidence, inp.path)
+        except KeyError as exc:
+            bad = exc.args[0]
+            prefix = inp.path.split(".")[: inp.path.split(".").index(bad)]
+            owner = _owner_fields(".".join(prefix))
+            add("CP204", f"input `{inp.id}`: `{inp.path}` is not a field of the evidence (no `{bad}`)",
+                path + ("path",), did_you_mean(bad, owner))
+            continue
+        if not _type_ok(inp.type, annotation):
+            add("CP205", f"input `{inp.id}` is declared `{inp.type}` but evidence `{inp.path}` is {_describe(annotation)}",
+                path + ("type",), f"declare it as `{_suggest_type(annotation)}`")
+            continue
+        if inp.type == "scale":
+            if inp.scale is None:
+                add("CP205", f"input `{inp.id}` has `type: scale` but names no `scale`", path, "add `scale: <scale id>`")
+            elif inp.scale not in scales:
+                add("CP203", f"input `{inp.id}`: unknown scale `{inp.scale}`", path + ("scale",), did_you_mean(inp.scale, scales))
+            else:
+                allowed = _literal_values(annotation) or []
+                scale_values = {v.id for v in scales[inp.scale].values}
+                extra = [v for v in allowed if v not in scale_values]
+                if extra:
+                    add("CP207", f"input `{inp.id}`: evidence can be {', '.join(f'`{v}`' for v in extra)}, "
+                        f"which scale `{inp.scale}` does not list", path + ("scale",),
+                        "add those values to the scale (best to worst)")
+        elif inp.scale is not None:
+            add("CP205", f"input `{inp.id}` names a scale but is not `type: scale`", path + ("scale",))
+
+    # -- scales, bands, tables ----------------------------------------------
+    for i, d in enumerate(pack.decisions):
+        dpath: Path = ("decisions", i)
+        if d.scale is not None and d.scale not in scales:
+            add("CP203", f"decision `{d.id}`: unknown scale `{d.scale}`", dpath + ("scale",), did_you_mean(d.scale, scales))
+            continue
+        allowed = {v.id for v in scales[d.scale].values} if d.scale else None
+
+        def check_value(value: Any, path: Path, allowed: set[str] | None = allowed, d: Any = d) -> None:
+            if allowed is not None and value not in allowed:
+                add("CP207", f"decision `{d.id}`: `{value}` is not a value of scale `{d.scale}`", path,
+                    did_you_mean(str(value), allowed))
+            if allowed is None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                add("CP207", f"decision `{d.id}` has no scale, so its values must be numbers (got `{value}`)", path,
+                    "add `scale:` naming the scale of its values")
+
+        if isinstance(d, BandsDecision):
+            inp = inputs.get(d.input)
+            if inp is None:
+                add("CP203", f"decision `{d.id}`: unknown input `{d.input}`", dpath + ("input",), did_you_mean(d.input, inputs))
+            elif inp.type not in ("integer", "number"):
+                add("CP206", f"decision `{d.id}`: bands need a number, but input `{d.input}` is `{inp.type}`", dpath + ("input",))
+            for j, b in enumerate(d.bands):
+                check_value(b.value, dpath + ("bands", j, "value"))
+            integer = inp is not None and inp.type == "integer"
+            problems.extend(_check_bands(d, dpath, integer))
+        else:
+            for j, r in enumerate(d.rows):
+                check_value(r.value, dpath + ("rows", j, "value"))
+            if d.default is not None:
+                check_value(d.default.value, dpath + ("default", "value"))
+            if d.hit == "worst" and d.scale and not scales[d.scale].ordered:
+                add("CP216", f"decision `{d.id}`: `hit: worst` needs an ordered scale, `{d.scale}` is unordered",
+                    dpath + ("hit",), "use `hit: collect`, or make the scale ordered (best to worst)")
+
+    # -- headline -----------------------------------------------------------
+    if pack.pack.headline not in decision_ids:
+        add("CP203", f"headline decision `{pack.pack.headline}` is not a decision of this pack",
+            ("pack", "headline"), did_you_mean(pack.pack.headline, decision_ids))
+    else:
+        head = pack.decision(pack.pack.headline)
+        if head.scale is None or head.scale not in scales:
+            add("CP212", f"headline decision `{head.id}` needs a scale whose values carry a `severity`", ("pack", "headline"))
+        else:
+            si = [s.id for s in pack.scales].index(head.scale)
+            for j, v in enumerate(scales[head.scale].values):
+                if v.severity is None:
+                    add("CP212", f"value `{v.id}` of headline scale `{head.scale}` has no common `severity`",
+                        ("scales", si, "values", j), "add `severity:` 0 none, 1 low, 2 moderate, 3 high or 4 critical")
+
+    # -- conditions ---------------------------------------------------------
+    order = {d: k for k, d in enumerate(decision_ids)}
+    for cond, cpath, owner in pack_conditions(pack):
+        for leaf, lpath in walk_conditions(cond, cpath):
+            if isinstance(leaf, CountEvents):
+                problems.extend(_check_events(leaf, lpath, inputs))
+            else:
+                problems.extend(_check_test(leaf, lpath, inputs, scales, pack, order, owner))
+
+    # -- outcomes -----------------------------------------------------------
+    for i, o in enumerate(pack.outcomes):
+        for j, r in enumerate(o.roles):
+            if r not in roles:
+                add("CP203", f"outcome `{o.id}`: unknown role `{r}`", ("outcomes", i, "roles", j), did_you_mean(r, roles) or "declare it under `roles:`")
+        if o.quorum:
+            for j, r in enumerate(o.quorum.including):
+                if r not in roles:
+                    add("CP203", f"outcome `{o.id}`: unknown role `{r}` in quorum", ("outcomes", i, "quorum", "including", j), did_you_mean(r, roles))
+        if o.due is not None and o.due.from_ != "as_of":
+            src = inputs.get(o.due.from_)
+            if src is None:
+                add("CP203", f"outcome `{o.id}`: `due.from` names unknown input `{o.due.from_}`", ("outcomes", i, "due", "from"),
+                    did_you_mean(o.due.from_, inputs) or "use `as_of` or the id of a date input")
+            elif src.type != "date":
+                add("CP213", f"outcome `{o.id}`: `due.from` input `{src.id}` is `{src.type}`, not a date", ("outcomes", i, "due", "from"))
+    return problems
+
+
+def _owner_fields(prefix: str) -> list[str]:
+    from ._compile import _model_in
+
+    model: Any = Evidence if not prefix else _model_in(model_path_type(Evidence, prefix))
+    return list(model.model_fields) if model else []
+
+
+def _describe(annotation: Any) -> str:
+    values = _literal_values(annotation)
+    if values:
+        return "one of " + ", ".join(f"`{v}`" for v in values)
+    bases = _base_types(annotation)
+    if bases and all(isinstance(b, type) and issubclass(b, BaseModel) for b in bases):
+        return "a group of fields, not a value"
+    return "`" + " | ".join(sorted(getattr(b, "__name__", str(b)) for b in bases)) + "`"
+
+
+def _suggest_type(annotation: Any) -> str:
+    for kind in ("boolean", "integer", "number", "date", "events", "enum", "text"):
+        if _type_ok(kind, annotation):
+            return "scale` or `enum" if kind == "enum" else kind
+    return "a field that holds a value"
+
+
+def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
+    out: list[Problem] = []
+
+    def lower(b: Any) -> float:
+        return float("-inf") if b.min is None else b.min
+
+    for j in range(1, len(d.bands)):
+        prev, cur = d.bands[j - 1], d.bands[j]
+        if lower(cur) < lower(prev):
+            out.append(("CP210", f"decision `{d.id}`: band `{cur.id}` starts below band `{prev.id}`",
+                        dpath + ("bands", j, "min"), "list bands from the lowest numbers to the highest"))
+            return out
+    for j in range(1, len(d.bands)):
+        prev, cur = d.bands[j - 1], d.bands[j]
+        if prev.max is None and prev.below is None:
+            out.append(("CP209", f"decision `{d.id}`: band `{prev.id}` has no upper bound, so it overlaps band `{cur.id}`",
+                        dpath + ("bands", j - 1), "give it `max:` (inclusive) or `below:` (exclusive)"))
+            continue
+        if cur.min is None:
+            out.append(("CP209", f"decision `{d.id}`: band `{cur.id}` has no lower bound, so it overlaps band `{prev.id}`",
+                        dpath + ("bands", j), "give it `min:`"))
+            continue
+        if prev.max is not None:
+            if cur.min <= prev.max:
+                if not d.allow_overlaps:
+                    out.append(("CP209", f"decision `{d.id}`: bands `{prev.id}` and `{cur.id}` overlap: "
+                                f"{_fmt(cur.min)} to {_fmt(prev.max)} fall in both", dpath + ("bands", j, "min"),
+                                f"start `{cur.id}` at {_fmt(prev.max + 1) if integer else 'a number above ' + _fmt(prev.max)}, "
+                                "or set `allow_overlaps: true` (the first band wins)"))
+                continue
+            gap = (cur.min > prev.max + 1) if integer else (cur.min > prev.max)
+            if gap and not d.allow_gaps:
+                lo, hi = (prev.max + 1, cur.min - 1) if integer else (prev.max, cur.min)
+                what = (f"{_fmt(lo)} to {_fmt(hi)}" if integer else
+                        f"numbers between {_fmt(lo)} and {_fmt(hi)} (e.g. {_fmt((lo + hi) / 2)})")
+                hint = (f"start `{cur.id}` at {_fmt(prev.max + 1)}" if integer else
+                        f"end `{prev.id}` with `below: {_fmt(cur.min)}` instead of `max`")
+                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: {what} fall in no band",
+                            dpath + ("bands", j, "min"), hint + ", or set `allow_gaps: true`"))
+        else:
+            assert prev.below is not None
+            if cur.min < prev.below and not d.allow_overlaps:
+                out.append(("CP209", f"decision `{d.id}`: bands `{prev.id}` and `{cur.id}` overlap below {_fmt(prev.below)}",
+                            dpath + ("bands", j, "min"), f"start `{cur.id}` at {_fmt(prev.below)}"))
+            elif cur.min > prev.below and not d.allow_gaps:
+                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: "
+                            f"{_fmt(prev.below)} up to {_fmt(cur.min)} fall in no band",
+                            dpath + ("bands", j, "min"), f"start `{cur.id}` at {_fmt(prev.below)}, or set `allow_gaps: true`"))
+    return out
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _check_events(leaf: CountEvents, path: Path, inputs: dict[str, Any]) -> list[Problem]:
+    out: list[Problem] = []
+    q = leaf.count_events
+    qpath = path + ("count_events",)
+    inp = inputs.get(q.input)
+    if inp is None:
+        out.append(("CP203", f"unknown input `{q.input}`", qpath + ("input",), did_you_mean(q.input, inputs)))
+    elif inp.type != "events":
+        out.append(("CP206", f"`count_events` needs an `events` input, `{q.input}` is `{inp.type}`", qpath + ("input",)))
+    for j, k in enumerate(q.kinds):
+        if k not in EVENT_KINDS:
+            out.append(("CP207", f"`{k}` is not a kind of event", qpath + ("kinds", j), did_you_mean(k, EVENT_KINDS)))
+    for j, t in enumerate(q.where):
+        annotation = Event.model_fields[t.field].annotation
+        allowed = _literal_values(annotation)
+        values = [t.is_] if t.is_ is not None else (t.in_ or [t.at_least])
+        for v in values:
+            if allowed is not None and v not in allowed:
+                out.append(("CP207", f"event field `{t.field}` cannot be `{v}`", qpath + ("where", j),
+                            did_you_mean(str(v), [str(a) for a in allowed])))
+            elif allowed is None and not _fits(v, annotation):
+                out.append(("CP206", f"event field `{t.field}` is {_describe(annotation)}, not `{v}`", qpath + ("where", j)))
+    return out
+
+
+def _fits(value: Any, annotation: Any) -> bool:
+    bases = _base_types(annotation)
+    if bool in bases:
+        return isinstance(value, bool)
+    if int in bases:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _check_test(test: Test, path: Path, inputs: dict[str, Any], scales: dict[str, Any], pack: Pack,
+                order: dict[str, int], owner: str | None) -> list[Problem]:
+    out: list[Problem] = []
+    kind, subject = test.subject
+    op, arg = test.operator
+    if kind == "decision":
+        if subject not in order:
+            return [("CP203", f"unknown decision `{subject}`", path + ("decision",), did_you_mean(subject, order))]
+        if owner is not None and order[subject] >= order[owner]:
+            return [("CP211", f"decision `{owner}` reads decision `{subject}`, which is not decided before it",
+                     path + ("decision",), "a decision may only read decisions listed above it")]
+        d = pack.decision(subject)
+        type_, scale = ("scale", d.scale) if d.scale else ("number", None)
+        names = [(subject, type_, scale)]
+    else:
+        names = []
+        for k, n in enumerate([subject] if kind == "input" else subject):
+            spath = path + ((kind,) if kind == "input" else (kind, k))
+            inp = inputs.get(n)
+            if inp is None:
+                out.append(("CP203", f"unknown input `{n}`", spath, did_you_mean(n, inputs) or "declare it under `inputs:`"))
+                continue
+            names.append((n, inp.type, inp.scale))
+    opkey = "is" if op == "is" else ("in" if op == "in" else op)
+    opath = path + (opkey,)
+    for n, type_, scale in names:
+        if op == "known":
+            continue
+        if type_ == "events":
+            out.append(("CP206", f"`{n}` is a list of events: test it with `count_events`", opath))
+        elif op in NUMERIC_OPS and type_ not in ("integer", "number"):
+            hint = "use `worse_than`, `no_better_than`, `better_than` or `no_worse_than` on a scale" if type_ == "scale" else None
+            out.append(("CP206", f"`{op}` compares numbers, but `{n}` is `{type_}`", opath, hint))
+        elif op in SCALE_OPS and type_ != "scale":
+            hint = "use `at_least`, `at_most`, `above` or `below` on numbers" if type_ in ("integer", "number") else None
+            out.append(("CP206", f"`{op}` compares positions on a scale, but `{n}` is `{type_}`", opath, hint))
+        elif op in SCALE_OPS and scale in scales and not scales[scale].ordered:
+            out.append(("CP216", f"`{op}` needs an ordered scale, `{scale}` is unordered", opath))
+        elif op in DATE_OPS and type_ != "date":
+            out.append(("CP206", f"`{op}` compares dates, but `{n}` is `{type_}`", opath))
+        else:
+            out.extend(_check_operand(n, type_, scale, op, arg, opath, scales, inputs))
+    return out
+
+
+def _check_operand(name: str, type_: str, scale: str | None, op: str, arg: Any, path: Path,
+                   scales: dict[str, Any], inputs: dict[str, Any]) -> list[Problem]:
+    values = arg if isinstance(arg, list) else [arg]
+    out: list[Problem] = []
+    if op in DATE_OPS:
+        return out
+    for v in values:
+        if type_ == "scale" and scale in scales:
+            allowed = [x.id for x in scales[scale].values]
+            if v not in allowed:
+                out.append(("CP207", f"`{v}` is not a value of scale `{scale}` (read by `{name}`)", path, did_you_mean(str(v), allowed)))
+        elif type_ == "enum":
+            annotation = model_path_type(Evidence, inputs[name].path)
+            allowed = _literal_values(annotation) or []
+            if v not in allowed:
+                out.append(("CP207", f"`{v}` is not a value `{name}` can take", path, did_you_mean(str(v), [str(a) for a in allowed])))
+        elif type_ in ("integer", "number") and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            out.append(("CP206", f"`{name}` is a number, so compare it with a number, not `{v}`", path))
+        elif type_ == "boolean" and not isinstance(v, bool):
+            out.append(("CP206", f"`{name}` is true or false, not `{v}`", path, "write `true` or `false`"))
+        elif type_ == "date":
+            out.append(("CP206", f"compare date `{name}` with `within` or `older_than`", path))
+    return out

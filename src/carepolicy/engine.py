@@ -1,0 +1,337 @@
+"""Evaluate a compiled pack over provider evidence as of a date.
+
+A :class:`PolicyPack` is immutable and holds the closures compiled once at load
+time; evaluation builds a fresh context per call, reads no clock and keeps no
+global state, so one pack may be shared by any number of threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from ._version import __version__
+from ._compile import Compiler, Ctx, compile_decision, due_date
+from ._time import Calendar
+from .decision import (
+    SEVERITY_LABELS,
+    ActionItem,
+    Decision,
+    DecisionResult,
+    Judgement,
+    MissingEvidence,
+    PackRef,
+    TraceStep,
+)
+from .errors import EvaluationError
+from .evidence import Evidence, parse_evidence
+from .models import BandsDecision, Pack
+
+__all__ = ["PolicyPack", "PackLibrary", "evaluate"]
+
+_TRI = {True: "true", False: "false", None: "unknown"}
+
+
+def _fmt(x: Any) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+class PolicyPack:
+    """A loaded, checked and compiled policy pack. Create it with :func:`carepolicy.load_pack`."""
+
+    __slots__ = ("model", "sha256", "file", "calendar", "_ref", "_decisions", "_outcomes", "_scope",
+                 "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_outcome_due")
+
+    def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
+        self.model = model
+        self.sha256 = sha256
+        self.file = file
+        spec = model.calendar
+        self.calendar = Calendar(region=spec.region, closures=tuple(spec.closures), count_from=spec.count_from)
+        meta = model.pack
+        self._ref = PackRef(
+            id=meta.id, authority=meta.authority, version=meta.version, sha256=sha256,
+            effective_from=meta.effective_from, effective_to=meta.effective_to,
+            source_document=meta.source_document.title + (f" ({meta.source_document.version})" if meta.source_document.version else ""),
+            file=file,
+        )
+        c = Compiler(model, self.calendar)
+        self._compiler = c
+        self._scope = tuple((s, c.condition(s.when)) for s in model.scope)
+        self._decisions = tuple((d, compile_decision(c, d)) for d in model.decisions)
+        self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
+        self._input_paths = {i.id: i.path for i in model.inputs}
+        self._rule_source: dict[tuple[str, str], str] = {}
+        self._rule_text: dict[tuple[str, str], str] = {}
+        for d in model.decisions:
+            if isinstance(d, BandsDecision):
+                for b in d.bands:
+                    self._rule_source[(d.id, b.id)] = b.source
+                    self._rule_text[(d.id, b.id)] = f"`{d.input}` in band `{b.id}` ({_band_text(b)})"
+            else:
+                for r in d.rows:
+                    self._rule_source[(d.id, r.id)] = r.source
+                    self._rule_text[(d.id, r.id)] = f"row `{r.id}` holds"
+                if d.default is not None:
+                    self._rule_source[(d.id, "default")] = d.default.source
+                    self._rule_text[(d.id, "default")] = "no row holds, so the default applies"
+        self._labels = {s.id: {v.id: v.label for v in s.values} for s in model.scales}
+        self._severity = {s.id: {v.id: v.severity for v in s.values} for s in model.scales}
+
+    # -- identity -------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.model.pack.id
+
+    @property
+    def version(self) -> str:
+        return self.model.pack.version
+
+    @property
+    def authority(self) -> str:
+        return self.model.pack.authority
+
+    def in_force(self, on: date) -> bool:
+        meta = self.model.pack
+        return meta.effective_from <= on and (meta.effective_to is None or on <= meta.effective_to)
+
+    def __repr__(self) -> str:
+        return f"<PolicyPack {self.id} v{self.version} sha256:{self.sha256[:12]}>"
+
+    # -- evaluation -----------------------------------------------------------
+    def evaluate(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> Decision:
+        """Evaluate this pack over ``evidence`` as of ``as_of``; see :func:`carepolicy.evaluate`."""
+        ev = parse_evidence(evidence)  # type: ignore[arg-type]
+        on = _as_date(as_of)
+        if not self.in_force(on):
+            meta = self.model.pack
+            raise EvaluationError(
+                f"pack `{self.id}` v{self.version} is not in force on {on.isoformat()} "
+                f"(in force {meta.effective_from.isoformat()} to {meta.effective_to.isoformat() if meta.effective_to else 'now'})"
+            )
+        ctx = Ctx(ev, on, self.calendar)
+        warnings: list[str] = []
+        out_of_scope: list[str] = []
+        needed: dict[str, list[str]] = {}
+
+        for rule, cond in self._scope:
+            del ctx.missing[:]
+            r = cond(ctx)
+            ctx.trace.append(("scope", rule.id, r))
+            if r is True:
+                out_of_scope.append(f"{rule.reason} [{rule.id}: {rule.source}]")
+            elif r is None:
+                warnings.append(f"could not check scope rule `{rule.id}` ({rule.reason}): missing {', '.join(sorted(set(ctx.missing)))}")
+
+        results: list[DecisionResult] = []
+        if not out_of_scope:
+            for d, fn in self._decisions:
+                del ctx.missing[:]
+                o = fn(ctx)
+                if o.status == "decided":
+                    ctx.values[d.id] = o.value
+                elif o.status == "no_value":
+                    ctx.values[d.id] = None
+                else:
+                    missing = tuple(dict.fromkeys(o.missing))
+                    ctx.unsettled[d.id] = missing
+                    for m in missing:
+                        needed.setdefault(m, []).append(d.id)
+                results.append(self._result(d, o))
+        else:
+            for d, _ in self._decisions:
+                results.append(DecisionResult(id=d.id, title=d.title, status="out_of_scope",
+                                              explanation="not decided: the provider is out of scope"))
+
+        actions: list[ActionItem] = []
+        if not out_of_scope:
+            for o, cond in self._outcomes:
+                del ctx.missing[:]
+                r = cond(ctx)
+                ctx.trace.append(("outcomes", o.id, r))
+                if r is False:
+                    continue
+                missing = sorted(set(ctx.missing)) if r is None else []
+                for m in missing:
+                    needed.setdefault(m, []).append(o.id)
+                due, due_rule = self._due(o, ctx, warnings)
+                actions.append(ActionItem(
+                    id=o.id, kind=o.kind, text=o.text, roles=list(o.roles), due=due, due_rule=due_rule,
+                    quorum=o.quorum.model_dump(exclude_none=True) if o.quorum else None,
+                    source=o.source, judgement=o.judgement, certain=r is True, missing=missing,
+                ))
+
+        headline = next(r for r in results if r.id == self.model.pack.headline)
+        missing_list = [
+            MissingEvidence(input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
+            for name, by in sorted(needed.items())
+        ]
+        judgement = any(r.judgement for r in results) or any(a.judgement for a in actions)
+        status = "out_of_scope" if out_of_scope else (headline.status if headline.status != "no_value" else "decided")
+        return Decision(
+            pack=self._ref,
+            provider_id=ev.provider.id,
+            provider_name=ev.provider.name,
+            as_of=on,
+            status=status,
+            headline=headline,
+            severity=headline.severity,
+            severity_label=SEVERITY_LABELS.get(headline.severity) if headline.severity is not None else None,
+            decisions=results,
+            actions=[a for a in actions if a.kind != "approval"],
+            approvals=[a for a in actions if a.kind == "approval"],
+            warnings=warnings,
+            missing=missing_list,
+            judgement=judgement,
+            out_of_scope=out_of_scope,
+            calendar=self.calendar.description,
+            engine=f"carepolicy {__version__}",
+            trace=[TraceStep(decision=a, rule=b, result=_TRI[c]) for a, b, c in ctx.trace],  # type: ignore[arg-type]
+        )
+
+    def _due(self, o: Any, ctx: Ctx, warnings: list[str]) -> tuple[date | None, str | None]:
+        if o.due is None:
+            return None, None
+        anchor = None
+        origin = "the as-of date"
+        if o.due.from_ != "as_of":
+            anchor = self._compiler.getters[o.due.from_](ctx.evidence)
+            if anchor is None:
+                warnings.append(f"`{o.id}`: due date unknown, `{o.due.from_}` ({self._input_paths[o.due.from_]}) is missing")
+                return None, None
+            origin = f"`{o.due.from_}`"
+        when = due_date(ctx.as_of, anchor, o.due.after, o.due.before, self.calendar)
+        rel = f"{o.due.after} after" if o.due.after else f"{o.due.before} before"
+        return when, f"{rel} {origin} ({(anchor or ctx.as_of).isoformat()})"
+
+    def _result(self, d: Any, o: Any) -> DecisionResult:
+        scale = d.scale
+        value = o.value
+        label = severity = None
+        if scale is not None and o.status == "decided" and not isinstance(value, list):
+            label = self._labels[scale].get(value)
+            severity = self._severity[scale].get(value)
+        sources = [self._rule_source[(d.id, r)] for r in o.rules if (d.id, r) in self._rule_source]
+        if not sources and o.status == "decided":
+            sources = [d.source]
+        judgements = [Judgement(rule=rule, reason=reason) for rule, reason in o.judgements]
+        return DecisionResult(
+            id=d.id, title=d.title, status=o.status, value=value, label=label, severity=severity,
+            rules=list(o.rules), sources=sources, judgement=bool(judgements), judgements=judgements,
+            undetermined=list(o.undetermined), missing=list(dict.fromkeys(o.missing)),
+            explanation=self._explain(d, o, label),
+        )
+
+    def _explain(self, d: Any, o: Any, label: str | None) -> str:
+        shown = label or (", ".join(map(str, o.value)) if isinstance(o.value, list) else _fmt(o.value))
+        why = "; ".join(f"{self._rule_text.get((d.id, r), r)} [{self._rule_source.get((d.id, r), d.source)}]" for r in o.rules)
+        if o.status == "decided":
+            text = f"{shown}" + (f" because {why}" if why else "")
+            if isinstance(o.value, list) and not o.value:
+                text = "none apply"
+        elif o.status == "insufficient_evidence":
+            text = "insufficient evidence"
+            if o.undetermined:
+                text += ": could not check " + ", ".join(f"`{r}`" for r in o.undetermined)
+            if o.missing:
+                text += "; missing " + ", ".join(f"`{m}`" for m in dict.fromkeys(o.missing))
+            if isinstance(o.value, list) and o.value:
+                text += "; so far: " + ", ".join(map(str, o.value))
+        elif o.status == "conflict":
+            text = "conflict: rows " + ", ".join(f"`{r}`" for r in o.rules) + " all hold under `hit: unique`"
+        else:
+            text = "no value: no rule applies"
+        if o.judgements:
+            text += " (professional judgement: " + "; ".join(reason for _, reason in o.judgements) + ")"
+        return text
+
+
+def _band_text(b: Any) -> str:
+    if b.min is not None and b.max is not None:
+        return f"{_fmt(b.min)} to {_fmt(b.max)}"
+    if b.min is not None and b.below is not None:
+        return f"{_fmt(b.min)} up to but not including {_fmt(b.below)}"
+    if b.min is not None:
+        return f"{_fmt(b.min)} or more"
+    if b.max is not None:
+        return f"{_fmt(b.max)} or less"
+    if b.below is not None:
+        return f"below {_fmt(b.below)}"
+    return "any value"
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise EvaluationError(f"as-of date `{value}` is not a date; write it as YYYY-MM-DD") from None
+
+
+class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
+    """Several packs, possibly several versions of each; picks the version in force on a date."""
+
+    def __init__(self, packs: Iterable[PolicyPack]) -> None:
+        grouped: dict[str, list[PolicyPack]] = {}
+        for p in packs:
+            grouped.setdefault(p.id, []).append(p)
+        self._packs = {k: tuple(sorted(v, key=lambda p: p.model.pack.effective_from)) for k, v in sorted(grouped.items())}
+
+    def __getitem__(self, pack_id: str) -> tuple[PolicyPack, ...]:
+        return self._packs[pack_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packs)
+
+    def __len__(self) -> int:
+        return len(self._packs)
+
+    def in_force(self, pack_id: str, on: date | str) -> PolicyPack:
+        """The version of ``pack_id`` in force on ``on``."""
+        day = _as_date(on)
+        if pack_id not in self._packs:
+            raise EvaluationError(f"no pack `{pack_id}`; have: {', '.join(self._packs) or 'none'}")
+        for p in self._packs[pack_id]:
+            if p.in_force(day):
+                return p
+        raise EvaluationError(f"no version of pack `{pack_id}` is in force on {day.isoformat()}")
+
+    def evaluate_all(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> list[Decision]:
+        """Evaluate every pack that has a version in force on ``as_of``."""
+        ev = parse_evidence(evidence)  # type: ignore[arg-type]
+        day = _as_date(as_of)
+        out = []
+        for pack_id in self._packs:
+            try:
+                pack = self.in_force(pack_id, day)
+            except EvaluationError:
+                continue
+            out.append(pack.evaluate(ev, day))
+        return out
+
+
+def evaluate(
+    pack: PolicyPack | PackLibrary | Iterable[PolicyPack],
+    evidence: Evidence | Mapping[str, Any] | str | bytes,
+    as_of: date | str,
+    *,
+    pack_id: str | None = None,
+) -> Decision:
+    """Evaluate a pack over one provider's evidence as of a date.
+
+    ``pack`` is a :class:`PolicyPack`, or several versions of one pack (or a
+    :class:`PackLibrary` with ``pack_id``), in which case the version in force on
+    ``as_of`` is used. ``evidence`` is an :class:`~carepolicy.Evidence`, a dict or JSON
+    text. Raises :class:`~carepolicy.EvidenceError` for invalid evidence and
+    :class:`~carepolicy.EvaluationError` when no version is in force.
+    """
+    if isinstance(pack, PolicyPack):
+        return pack.evaluate(evidence, as_of)
+    library = pack if isinstance(pack, PackLibrary) else PackLibrary(pack)
+    if pack_id is None:
+        if len(library) != 1:
+            raise EvaluationError("several packs given: name the one to evaluate with `pack_id=`")
+        pack_id = next(iter(library))
+    return library.in_force(pack_id, as_of).evaluate(evidence, as_of)

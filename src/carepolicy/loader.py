@@ -1,0 +1,308 @@
+"""Load packs: strict YAML, then the pack schema, then semantic and graph checks, then compile.
+
+Every failure on the way becomes a :class:`PackLoadError` whose diagnostics give
+file:line:column, the path inside the pack, what was expected and a hint. All
+problems found at one stage are reported together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import models
+from ._check import check_pack
+from ._suggest import did_you_mean
+from ._yaml import Positions, format_path, read_yaml
+from .engine import PackLibrary, PolicyPack
+from .errors import Diagnostic, PackLoadError
+from .models import CONDITION_TAGS, Pack
+
+__all__ = ["load_pack", "loads_pack", "load_packs", "pack_json_schema"]
+
+MAX_PACK_BYTES = 1_048_576
+_SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table"}
+
+
+def load_pack(path: str | os.PathLike[str]) -> PolicyPack:
+    """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            data = fh.read(MAX_PACK_BYTES + 1)
+    except OSError as exc:
+        raise PackLoadError(f"cannot read pack {name}", [
+            Diagnostic(code="CP100", message=f"cannot read the file: {exc.strerror or exc}".lower(), file=name,
+                       hint="check the path and that the file is readable")
+        ]) from None
+    return loads_pack(data, name)
+
+
+def loads_pack(data: bytes | str, filename: str = "<string>") -> PolicyPack:
+    """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    parsed, positions = read_yaml(raw, filename, max_bytes=MAX_PACK_BYTES)
+    model = parse_pack(parsed, positions, filename)
+    return PolicyPack(model, hashlib.sha256(raw).hexdigest(), filename)
+
+
+def parse_pack(data: Any, positions: Positions, filename: str) -> Pack:
+    """Validate plain data into a :class:`Pack` and run every static check on it."""
+    try:
+        model = Pack.model_validate(data)
+    except ValidationError as exc:
+        diags = [_from_pydantic(e, data, positions, filename) for e in exc.errors(include_url=False)]
+        raise PackLoadError(f"{filename}: the pack does not match the pack format", _dedupe(diags)) from None
+    except RecursionError:
+        raise PackLoadError(f"{filename}: nesting too deep", [
+            Diagnostic(code="CP107", message="conditions nest too deeply", file=filename, line=1, col=1)
+        ]) from None
+    problems = list(check_pack(model))
+    if not problems:
+        from ._graph import check_ladder
+
+        problems = list(check_ladder(model))
+    if problems:
+        diags = []
+        for code, message, path, hint in problems:
+            mark = positions.value(path)
+            diags.append(Diagnostic(code=code, message=message, file=filename,
+                                    line=mark.line if mark else None, col=mark.col if mark else None,
+                                    path=format_path(path), hint=hint))
+        raise PackLoadError(f"{filename}: {len(diags)} problem(s) in the pack", _dedupe(diags))
+    return model
+
+
+def load_packs(directory: str | os.PathLike[str], pattern: str = "*.yaml") -> PackLibrary:
+    """Load every pack in a directory (not its ``*.tests.yaml`` files); all errors are reported together."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise PackLoadError(f"{root} is not a directory", [
+            Diagnostic(code="CP100", message="not a directory", file=str(root))
+        ])
+    files = sorted(p for p in root.glob(pattern) if not p.name.endswith(".tests.yaml"))
+    return load_pack_files(files)
+
+
+def load_pack_files(files: Iterable[str | os.PathLike[str]]) -> PackLibrary:
+    packs: list[PolicyPack] = []
+    diags: list[Diagnostic] = []
+    for f in files:
+        try:
+            packs.append(load_pack(f))
+        except PackLoadError as exc:
+            diags.extend(exc.diagnostics)
+    diags.extend(_overlapping_versions(packs))
+    if diags:
+        raise PackLoadError(f"{len(diags)} problem(s) loading packs", diags)
+    return PackLibrary(packs)
+
+
+def _overlapping_versions(packs: list[PolicyPack]) -> list[Diagnostic]:
+    out = []
+    by_id: dict[str, list[PolicyPack]] = {}
+    for p in packs:
+        by_id.setdefault(p.id, []).append(p)
+    for pack_id, versions in by_id.items():
+        versions.sort(key=lambda p: p.model.pack.effective_from)
+        for a, b in zip(versions, versions[1:]):
+            end = a.model.pack.effective_to
+            if end is None or end >= b.model.pack.effective_from:
+                out.append(Diagnostic(
+                    code="CP220", file=b.file, path="pack.effective_from",
+                    message=f"pack `{pack_id}` v{b.version} starts {b.model.pack.effective_from} while "
+                            f"v{a.version} ({a.file}) is still in force",
+                    hint=f"set `effective_to` on v{a.version} to the day before",
+                ))
+    return out
+
+
+# ----------------------------------------------------------------- pydantic errors -> located diagnostics
+
+_MESSAGES = {
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "string_type": "expected text",
+    "bool_type": "expected `true` or `false`",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping of keys to values",
+    "dict_type": "expected a mapping of keys to values",
+    "finite_number": "numbers must be finite (no `.inf` or `.nan`)",
+    "date_type": "expected a date written YYYY-MM-DD",
+    "condition": "a condition must be a mapping such as `{input: risk_score, at_least: 20}`",
+}
+
+
+def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, bool]:
+    """Follow a pydantic ``loc`` through the data, dropping union tags; return (path, node, found)."""
+    path: list[Any] = []
+    node = data
+    items = list(loc)
+    i = 0
+    while i < len(items):
+        part = items[i]
+        if isinstance(node, dict):
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            # pydantic puts the tag of a union member in `loc`; it is not a key of the document
+            if part in _SKIP_TAGS and (part not in node or (isinstance(nxt, str) and nxt in node)):
+                i += 1
+                continue
+            if part in node:
+                path.append(part)
+                node = node[part]
+                i += 1
+                continue
+            return tuple(path) + tuple(items[i:]), node, False
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+            i += 1
+            continue
+        return tuple(path) + tuple(items[i:]), node, False
+    return tuple(path), node, True
+
+
+def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str) -> Diagnostic:
+    loc = tuple(err["loc"])
+    path, node, found = _walk(data, loc)
+    etype = err["type"]
+    message = _MESSAGES.get(etype)
+    expected = None
+    hint = None
+    # the deepest part of the path that exists in the document
+    prefix: tuple[Any, ...] = ()
+    probe = data
+    for part in path:
+        if isinstance(probe, dict) and part in probe:
+            probe = probe[part]
+            prefix += (part,)
+        elif isinstance(probe, list) and isinstance(part, int) and 0 <= part < len(probe):
+            probe = probe[part]
+            prefix += (part,)
+        else:
+            break
+    key_name = path[-1] if path else "$"
+    if etype == "missing":
+        message = f"missing required key `{key_name}`"
+        mark = positions.value(prefix)
+        hint = _missing_hint(str(key_name))
+    elif etype == "extra_forbidden":
+        parent = _parent_node(data, prefix[:-1])
+        allowed = _allowed_keys(parent, str(key_name))
+        message = f"unknown key `{key_name}`"
+        hint = did_you_mean(str(key_name), allowed)
+        mark = positions.key(prefix)
+    else:
+        mark = positions.value(prefix)
+        if etype == "literal_error":
+            expected_text = err.get("ctx", {}).get("expected", "")
+            message = f"`{_show(node)}` is not allowed here"
+            expected = f"one of {expected_text}"
+            choices = [c.strip().strip("'") for c in expected_text.replace(" or ", ",").split(",") if c.strip()]
+            hint = did_you_mean(str(node), choices)
+        elif etype == "string_pattern_mismatch":
+            message = f"`{_show(node)}` is not in the right form"
+            hint = _pattern_hint(path)
+        elif etype == "value_error":
+            message = err["msg"].removeprefix("Value error, ")
+        elif etype in ("string_type",) and isinstance(node, (int, float, bool)):
+            message = f"expected text, found `{_show(node)}`"
+            hint = "put it in quotes, e.g. `\"" + _show(node) + "\"`"
+        elif etype == "union_tag_invalid":
+            tag = err.get("ctx", {}).get("tag")
+            message = f"`kind: {tag}` is not a kind of decision"
+            hint = did_you_mean(str(tag), ["bands", "table"])
+        elif etype == "union_tag_not_found":
+            message = "a decision needs `kind: bands` or `kind: table`"
+        elif message is None:
+            message = err["msg"][:1].lower() + err["msg"][1:]
+        elif etype in ("int_type", "float_type", "bool_type", "date_type") and node is not None:
+            message = f"{message}, found `{_show(node)}`"
+    if etype in ("too_short", "too_long"):
+        message = err["msg"][:1].lower() + err["msg"][1:]
+    return Diagnostic(
+        code="CP201", message=message, file=filename,
+        line=mark.line if mark else None, col=mark.col if mark else None,
+        path=format_path(path), expected=expected, hint=hint,
+    )
+
+
+def _show(node: Any) -> str:
+    text = "true" if node is True else "false" if node is False else "null" if node is None else str(node)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _parent_node(data: Any, path: tuple[Any, ...]) -> Any:
+    node = data
+    for p in path:
+        node = node[p]
+    return node
+
+
+def _all_models() -> list[type[BaseModel]]:
+    return [m for m in vars(models).values() if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == models.__name__ and not m.__name__.startswith("_")]
+
+
+def _aliases(model: type[BaseModel]) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()}
+
+
+def _allowed_keys(parent: Any, bad: str) -> list[str]:
+    """The keys valid where ``bad`` was written: those of the model that best fits the other keys."""
+    if not isinstance(parent, dict):
+        return []
+    others = {k for k in parent if k != bad}
+    best: set[str] = set()
+    best_score = -1
+    for model in _all_models():
+        names = _aliases(model)
+        if not others <= names:
+            continue
+        score = len(others & names) * 100 - len(names)
+        if score > best_score:
+            best, best_score = names, score
+    return sorted(best)
+
+
+def _missing_hint(key: str) -> str | None:
+    if key == "source":
+        return "cite the clause of the council's document this encodes, e.g. `source: \"§4.0 para 3\"`"
+    if key == "id":
+        return "give it a lower-case id such as `qpip-1`"
+    return None
+
+
+def _pattern_hint(path: tuple[Any, ...]) -> str | None:
+    last = path[-1] if path else ""
+    if last == "version":
+        return "write a version in quotes, e.g. `version: \"2.0.0\"`"
+    if last == "path":
+        return "a dotted path of evidence fields, e.g. `assessment.risk_profile_score`"
+    if last == "from":
+        return "`as_of` or the id of a date input"
+    return "ids are lower-case letters, digits, `_` and `-`, starting with a letter, e.g. `qpip-1`"
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen = set()
+    out = []
+    for d in diags:
+        key = (d.line, d.col, d.code, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def pack_json_schema() -> dict[str, Any]:
+    """JSON Schema of the pack format, for editors (`# yaml-language-server: $schema=...`)."""
+    schema = Pack.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "carepolicy policy pack"
+    return schema
