@@ -185,9 +185,8 @@ def read_yaml(
     except (RecursionError, MemoryError) as exc:
         builder.diags.append(builder.located("CP103", f"yaml is too complex to read (`{type(exc).__name__}`)"))
     except Exception as exc:  # noqa: BLE001 - the contract is that only PackLoadError escapes
-        builder.diags.append(
-            builder.located("CP199", f"unexpected error while reading yaml: `{type(exc).__name__}`: {_one_line(str(exc))}")
-        )
+        detail = f"`{type(exc).__name__}`: {_one_line(str(exc))}"
+        builder.diags.append(builder.located("CP199", f"unexpected error while reading yaml: {detail}"))
     if builder.diags:
         _fail(filename, builder.diags)
     return builder.root, Positions(builder.values, builder.keys, filename)
@@ -373,7 +372,11 @@ class _Builder:
                 f"tag `{tag}` is not allowed",
                 mark,
                 path,
-                hint="quote the value instead" if tag == "!!str" else "remove the tag; packs hold only text, numbers, booleans, lists and mappings",
+                hint=(
+                    "quote the value instead"
+                    if tag == "!!str"
+                    else "remove the tag; packs hold only text, numbers, booleans, lists and mappings"
+                ),
             )
 
         plain = cls is ScalarEvent and not event.style
@@ -520,7 +523,8 @@ def _decode(raw: bytes, filename: str | None) -> str:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             message = "file is utf-16 (it starts with a utf-16 byte order mark), packs must be utf-8"
         else:
-            message = f"file is not valid utf-8: cannot decode byte `0x{body[exc.start]:02x}` at byte offset {exc.start}"
+            byte = f"`0x{body[exc.start]:02x}`"
+            message = f"file is not valid utf-8: cannot decode byte {byte} at byte offset {exc.start}"
         _fail(
             filename,
             [

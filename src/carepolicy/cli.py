@@ -54,13 +54,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _add_extra_commands(sub: Any) -> None:
-    """Commands that live in their own modules (tests, graphs...) register here when present."""
+# Commands that live in their own module `_cmd_<name>.py`, each with `add_parser(sub)` and
+# `run(args, stdout, stderr) -> int`.
+EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges")
+
+
+def _command_module(name: str) -> Any:
+    import importlib
+
     try:
-        from . import _cli_extra
-    except ImportError:
-        return
-    _cli_extra.register(sub)
+        return importlib.import_module(f"carepolicy._cmd_{name}")
+    except ModuleNotFoundError:
+        return None
+
+
+def _add_extra_commands(sub: Any) -> None:
+    for name in EXTRA_COMMANDS:
+        module = _command_module(name)
+        if module is not None:
+            module.add_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -75,9 +87,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
             return _evaluate(args, stdout, stderr)
         if args.command == "schema":
             return _schema(args, stdout)
-        from . import _cli_extra
-
-        return _cli_extra.run(args, stdout, stderr)
+        return int(_command_module(args.command).run(args, stdout, stderr))
     except PolicyError as exc:
         _print_diagnostics(exc, stderr)
         return EXIT_USAGE if isinstance(exc, (OSError,)) else EXIT_INVALID

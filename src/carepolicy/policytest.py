@@ -1,0 +1,240 @@
+"""Policy tests written in YAML beside each pack, run by ``carepolicy test`` and by pytest.
+
+A tests file (``policies/<name>.tests.yaml``) names its pack, an optional
+``base_evidence`` merged under every case, and ``cases``: evidence, an as-of date
+and what is expected. Only what a case states is checked, so a case reads like
+the sentence of the policy it proves. Results are data; reporters render them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._yaml import read_yaml
+from .decision import Decision
+from .engine import PolicyPack
+from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
+from .loader import _from_pydantic, load_pack
+from .models import PackDate
+
+__all__ = ["TestCase", "TestFile", "CaseResult", "load_tests", "run_tests", "run_file"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class DecisionExpect(_Spec):
+    """What to expect of one decision; a bare value is short for ``{value: ...}``."""
+
+    value: Any = None
+    status: Literal["decided", "insufficient_evidence", "no_value", "conflict", "out_of_scope"] | None = None
+    rules: list[str] | None = Field(None, description="rule ids that must have produced the value (exactly)")
+    judgement: bool | None = None
+    missing: list[str] | None = Field(None, description="inputs that must be named as missing (exactly)")
+    severity: int | None = None
+
+
+class Expect(_Spec):
+    status: Literal["decided", "insufficient_evidence", "out_of_scope"] | None = None
+    severity: int | None = None
+    decisions: dict[str, Any] = Field(default_factory=dict)
+    actions: list[str] | None = Field(None, description="outcome ids that must apply (others may too)")
+    not_actions: list[str] | None = Field(None, description="outcome ids that must not apply")
+    uncertain_actions: list[str] | None = Field(None, description="outcome ids that may apply, for lack of evidence")
+    due: dict[str, PackDate] = Field(default_factory=dict, description="outcome id -> its due date")
+    judgement: bool | None = None
+    missing: list[str] | None = Field(None, description="inputs that must be reported missing (exactly)")
+    warnings_contain: list[str] | None = None
+
+
+class TestCase(_Spec):
+    __test__: ClassVar[bool] = False
+    name: Annotated[str, Field(min_length=1)]
+    as_of: PackDate
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    expect: Expect
+    todo: bool = Field(False, description="a case not yet expected to pass: reported as skipped")
+    source: str | None = None
+
+
+class TestFile(_Spec):
+    __test__: ClassVar[bool] = False
+    pack: str
+    base_evidence: dict[str, Any] = Field(default_factory=dict)
+    cases: Annotated[list[TestCase], Field(min_length=1)]
+
+
+@dataclass
+class CaseResult:
+    file: str
+    name: str
+    outcome: Literal["passed", "failed", "skipped", "error"]
+    failures: list[str] = field(default_factory=list)
+    decision: Decision | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("passed", "skipped")
+
+
+def merge(base: Any, over: Any) -> Any:
+    """Deep-merge ``over`` onto ``base``: mappings merge, anything else replaces (``null`` removes)."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def load_tests(path: str | os.PathLike[str]) -> tuple[TestFile, Path]:
+    """Parse a tests file (strict YAML, located errors) and return it with its pack's path."""
+    name = os.fspath(path)
+    try:
+        raw = Path(name).read_bytes()
+    except OSError as exc:
+        raise PackLoadError(f"cannot read {name}", [Diagnostic(code="CP100", message=f"cannot read the file: {exc}".lower(), file=name)]) from None
+    data, positions = read_yaml(raw, name)
+    try:
+        spec = TestFile.model_validate(data)
+    except ValidationError as exc:
+        raise PackLoadError(f"{name}: not a valid tests file", [
+            _from_pydantic(e, data, positions, name) for e in exc.errors(include_url=False)
+        ]) from None
+    return spec, (Path(name).parent / spec.pack)
+
+
+def run_file(path: str | os.PathLike[str], pack: PolicyPack | None = None) -> list[CaseResult]:
+    spec, pack_path = load_tests(path)
+    if pack is None:
+        pack = load_pack(pack_path)
+    return [run_case(pack, spec, case, os.fspath(path)) for case in spec.cases]
+
+
+def run_tests(paths: Iterable[str | os.PathLike[str]]) -> list[CaseResult]:
+    results: list[CaseResult] = []
+    for p in paths:
+        results.extend(run_file(p))
+    return results
+
+
+def run_case(pack: PolicyPack, spec: TestFile, case: TestCase, file: str) -> CaseResult:
+    evidence = merge(spec.base_evidence, case.evidence)
+    try:
+        decision = pack.evaluate(evidence, case.as_of)
+    except (EvidenceError, EvaluationError) as exc:
+        outcome: Literal["skipped", "error"] = "skipped" if case.todo else "error"
+        return CaseResult(file, case.name, outcome, [str(exc)])
+    failures = check(decision, case.expect)
+    if case.todo:
+        return CaseResult(file, case.name, "skipped", failures, decision)
+    return CaseResult(file, case.name, "failed" if failures else "passed", failures, decision)
+
+
+def check(d: Decision, e: Expect) -> list[str]:
+    """Every way the decision differs from what the case expects."""
+    out: list[str] = []
+
+    def same(what: str, expected: Any, got: Any) -> None:
+        if expected is not None and expected != got:
+            out.append(f"{what}: expected {expected!r}, got {got!r}")
+
+    same("status", e.status, d.status)
+    same("severity", e.severity, d.severity)
+    same("judgement", e.judgement, d.judgement)
+    if e.missing is not None:
+        same("missing", sorted(e.missing), sorted(m.input for m in d.missing))
+    for did, want in e.decisions.items():
+        try:
+            got = d.decision(did)
+        except KeyError:
+            out.append(f"decision `{did}`: no such decision in the pack")
+            continue
+        exp = DecisionExpect.model_validate(want) if isinstance(want, dict) else DecisionExpect(value=want)
+        if exp.value is not None:
+            want_value = sorted(exp.value, key=str) if isinstance(exp.value, list) else exp.value
+            got_value = sorted(got.value, key=str) if isinstance(got.value, list) else got.value
+            if want_value != got_value or (exp.status is None and got.status != "decided"):
+                out.append(f"decision `{did}`: expected {exp.value!r}, got {got.value!r} ({got.status}: {got.explanation})")
+        same(f"decision `{did}` status", exp.status, got.status)
+        same(f"decision `{did}` rules", exp.rules, got.rules)
+        same(f"decision `{did}` judgement", exp.judgement, got.judgement)
+        same(f"decision `{did}` severity", exp.severity, got.severity)
+        if exp.missing is not None:
+            same(f"decision `{did}` missing", sorted(exp.missing), sorted(set(m.split("[")[0] for m in got.missing)))
+    fired = {a.id: a for a in [*d.actions, *d.approvals]}
+    certain = {k for k, a in fired.items() if a.certain}
+    for a in e.actions or []:
+        if a not in certain:
+            why = " (only possibly: missing " + ", ".join(fired[a].missing) + ")" if a in fired else ""
+            out.append(f"outcome `{a}`: expected it to apply, it did not{why}")
+    for a in e.not_actions or []:
+        if a in fired:
+            out.append(f"outcome `{a}`: expected it not to apply, it did")
+    for a in e.uncertain_actions or []:
+        if a not in fired or fired[a].certain:
+            out.append(f"outcome `{a}`: expected it to be uncertain for lack of evidence")
+    for a, when in e.due.items():
+        if a not in fired:
+            out.append(f"outcome `{a}`: expected due {when}, but it did not apply")
+        elif fired[a].due != when:
+            got_due = fired[a].due.isoformat() if fired[a].due else None
+            out.append(f"outcome `{a}`: expected due {when.isoformat()}, got {got_due} ({fired[a].due_rule})")
+    for text in e.warnings_contain or []:
+        if not any(text in w for w in d.warnings):
+            out.append(f"warnings: none contains {text!r}")
+    return out
+
+
+def report(results: list[CaseResult], *, verbose: bool = False) -> str:
+    """OPA/cedar style: a line per failure (or per case with ``verbose``), then totals."""
+    lines = []
+    for r in results:
+        if r.outcome == "passed" and not verbose:
+            continue
+        mark = {"passed": "ok", "failed": "FAIL", "skipped": "todo", "error": "ERROR"}[r.outcome]
+        lines.append(f"{mark:5} {r.file}: {r.name}")
+        if r.outcome in ("failed", "error"):
+            lines.extend(f"      {f}" for f in r.failures)
+    passed = sum(r.outcome == "passed" for r in results)
+    failed = sum(r.outcome in ("failed", "error") for r in results)
+    skipped = sum(r.outcome == "skipped" for r in results)
+    lines.append(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return "\n".join(lines)
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(path.glob("*.tests.yaml")))
+        elif path.name.endswith(".yaml") and not path.name.endswith(".tests.yaml"):
+            sibling = path.with_name(path.name[: -len(".yaml")] + ".tests.yaml")
+            if sibling.exists():
+                out.append(sibling)
+        else:
+            out.append(path)
+    return out
+
+
+def run_paths(paths: Iterable[str | os.PathLike[str]]) -> list[CaseResult]:
+    """Run every tests file found under ``paths``; a pack that fails to load fails its file's cases."""
+    results: list[CaseResult] = []
+    for f in discover(paths):
+        try:
+            results.extend(run_file(f))
+        except PolicyError as exc:
+            results.append(CaseResult(os.fspath(f), "(loading)", "error", [str(exc)]))
+    return results
+
