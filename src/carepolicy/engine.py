@@ -22,7 +22,6 @@ from .decision import (
     Judgement,
     MissingEvidence,
     PackRef,
-    TraceStep,
 )
 from .errors import EvaluationError
 from .evidence import Evidence, parse_evidence
@@ -31,6 +30,7 @@ from .models import BandsDecision, Pack
 __all__ = ["PolicyPack", "PackLibrary", "evaluate"]
 
 _TRI = {True: "true", False: "false", None: "unknown"}
+
 
 
 def _fmt(x: Any) -> str:
@@ -141,8 +141,10 @@ class PolicyPack:
                 results.append(self._result(d, o))
         else:
             for d, _ in self._decisions:
-                results.append(DecisionResult(id=d.id, title=d.title, status="out_of_scope",
-                                              explanation="not decided: the provider is out of scope"))
+                results.append(DecisionResult(
+                    id=d.id, title=d.title, status="out_of_scope", value=None, label=None, severity=None, rules=[],
+                    sources=[], judgement=False, judgements=[], undetermined=[], missing=[],
+                    explanation="not decided: the provider is out of scope"))
 
         actions: list[ActionItem] = []
         if not out_of_scope:
@@ -187,8 +189,26 @@ class PolicyPack:
             out_of_scope=out_of_scope,
             calendar=self.calendar.description,
             engine=f"carepolicy {__version__}",
-            trace=[TraceStep(decision=a, rule=b, result=_TRI[c]) for a, b, c in ctx.trace],  # type: ignore[arg-type]
+            trace=[{"decision": a, "rule": b, "result": _TRI[c]} for a, b, c in ctx.trace],  # type: ignore[misc]
         )
+
+    def decide(self, evidence: Evidence, as_of: date) -> dict[str, Any]:
+        """Only the decisions' values (``None`` where not decided): the lean path for bulk runs.
+
+        No explanation, trace, outcomes or scope checks; use :meth:`evaluate` for decisions
+        that must be explained.
+        """
+        ctx = Ctx(evidence, as_of, self.calendar)
+        values = ctx.values
+        for d, fn in self._decisions:
+            o = fn(ctx)
+            if o.status == "decided":
+                values[d.id] = o.value
+            else:
+                values[d.id] = None
+                if o.status != "no_value":
+                    ctx.unsettled[d.id] = o.missing
+        return dict(values)
 
     def _due(self, o: Any, ctx: Ctx, warnings: list[str]) -> tuple[date | None, str | None]:
         if o.due is None:

@@ -1,0 +1,449 @@
+"""Test helpers derived from the packs themselves: hypothesis strategies and boundary cases.
+
+The edges are in the YAML, so the tests come from the YAML: change a threshold
+and the generated cases move with it, with no code change.
+
+* :func:`evidence` — a hypothesis strategy of ``(evidence dict, as_of)`` valid for a pack,
+  biased towards every threshold it declares; ``gaps=True`` leaves inputs out.
+* :func:`boundaries` — every band bound, numeric threshold, event count, event window
+  and date window of a pack as concrete cases with the result the pack's own text implies.
+* :func:`worsen` — the same evidence made worse in one input, following the pack's
+  declared ``worse:`` direction (for monotonicity properties).
+
+Requires the ``dev`` extra (hypothesis).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, get_args
+
+from hypothesis import strategies as st
+
+from ._check import EVENT_KINDS, _literal_values, pack_conditions, walk_conditions
+from ._compile import Ctx, model_path_type
+from ._time import Duration, subtract, window_start
+from .engine import PolicyPack
+from .evidence import Event, Evidence
+from .models import BandsDecision, CountEvents, Input, Test
+
+__all__ = ["evidence", "boundaries", "Boundary", "worsen", "worsenings", "input_domain", "AS_OF_RANGE"]
+
+AS_OF_RANGE = (date(2023, 1, 1), date(2027, 12, 31))
+
+
+# ----------------------------------------------------------------- what the pack reads
+
+
+def _field_bounds(path: str) -> tuple[int, int]:
+    """The ge/le bounds the evidence model puts on an integer field."""
+    lo, hi = 0, 1000
+    annotation = model_path_type(Evidence, path)
+    stack = [annotation]
+    while stack:
+        t = stack.pop()
+        for meta in getattr(t, "__metadata__", ()):
+            for attr, setter in (("ge", "lo"), ("le", "hi")):
+                v = getattr(meta, attr, None)
+                if v is not None:
+                    if setter == "lo":
+                        lo = v
+                    else:
+                        hi = v
+            for m in getattr(meta, "metadata", ()):
+                if getattr(m, "ge", None) is not None:
+                    lo = m.ge
+                if getattr(m, "le", None) is not None:
+                    hi = m.le
+        stack.extend(get_args(t))
+    return lo, hi
+
+
+def _numeric_thresholds(pack: PolicyPack) -> dict[str, set[float]]:
+    """Every number an input is compared with, by input id."""
+    out: dict[str, set[float]] = {}
+    for d in pack.model.decisions:
+        if isinstance(d, BandsDecision):
+            for b in d.bands:
+                for v in (b.min, b.max, b.below):
+                    if v is not None:
+                        out.setdefault(d.input, set()).add(v)
+    for cond, _, _ in pack_conditions(pack.model):
+        for leaf, _ in walk_conditions(cond, ()):
+            if isinstance(leaf, Test):
+                kind, subject = leaf.subject
+                op, arg = leaf.operator
+                if kind != "decision" and op in ("at_least", "at_most", "above", "below"):
+                    for name in [subject] if kind == "input" else subject:
+                        out.setdefault(name, set()).add(arg)
+    return out
+
+
+def _event_queries(pack: PolicyPack) -> list[Any]:
+    return [leaf.count_events for cond, _, _ in pack_conditions(pack.model)
+            for leaf, _ in walk_conditions(cond, ()) if isinstance(leaf, CountEvents)]
+
+
+def _durations(pack: PolicyPack) -> dict[str, set[Duration]]:
+    out: dict[str, set[Duration]] = {}
+    for cond, _, _ in pack_conditions(pack.model):
+        for leaf, _ in walk_conditions(cond, ()):
+            if isinstance(leaf, Test) and leaf.operator[0] in ("within", "older_than"):
+                kind, subject = leaf.subject
+                for name in [subject] if kind == "input" else subject:
+                    out.setdefault(name, set()).add(leaf.operator[1])
+    return out
+
+
+def input_domain(inp: Input, pack: PolicyPack) -> list[Any] | None:
+    """The finite set of values an input can take, or ``None`` for numbers, dates and events."""
+    annotation = model_path_type(Evidence, inp.path)
+    if inp.type == "boolean":
+        return [False, True]
+    if inp.type in ("scale", "enum"):
+        return _literal_values(annotation)
+    return None
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = data
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+
+
+def _get_path(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for p in path.split("."):
+        if not isinstance(node, dict) or p not in node:
+            return None
+        node = node[p]
+    return node
+
+
+def _base_provider(service_type: str = "residential") -> dict[str, Any]:
+    return {"id": "test-provider", "name": "Test Provider", "service_type": service_type}
+
+
+# ----------------------------------------------------------------- strategies
+
+
+def _integer_strategy(inp: Input, thresholds: set[float]) -> st.SearchStrategy[int]:
+    lo, hi = _field_bounds(inp.path)
+    edges = sorted({int(v) + d for v in thresholds for d in (-1, 0, 1) if lo <= int(v) + d <= hi} | {lo})
+    whole = st.integers(min_value=lo, max_value=min(hi, max(edges, default=lo) * 2 + 10))
+    return st.one_of(st.sampled_from(edges), whole) if edges else whole
+
+
+def _event_strategy(pack: PolicyPack, inp: Input, as_of: date) -> st.SearchStrategy[list[dict[str, Any]]]:
+    queries = [q for q in _event_queries(pack) if q.input == inp.id]
+    kinds = sorted({k for q in queries for k in q.kinds}) or sorted(EVENT_KINDS)[:3]
+    offsets: set[int] = {0, 1, 30, 400}
+    for q in queries:
+        if q.within is not None:
+            start = window_start(as_of, q.within, pack.calendar)
+            inside = (as_of - start).days
+            offsets |= {inside, inside + 1, max(inside - 1, 0)}
+    staff = st.sampled_from(["staff-a", "staff-b", "staff-c"])
+    themes = st.sampled_from(["medication", "falls", "nutrition"])
+    harm = st.sampled_from(list(get_args(get_args(Event.model_fields["harm"].annotation)[0])))
+    level = st.sampled_from(["low", "medium", "high"])
+
+    @st.composite
+    def one(draw: Any) -> dict[str, Any]:
+        offset = draw(st.one_of(st.sampled_from(sorted(offsets)), st.integers(-5, 800)))
+        e: dict[str, Any] = {"kind": draw(st.sampled_from(kinds)), "date": (as_of - timedelta(days=offset)).isoformat()}
+        for name, strat in (("staff_member", staff), ("harm", harm), ("level", level), ("theme", themes),
+                            ("substantiated", st.booleans()), ("remedied", st.booleans()),
+                            ("learning_evidenced", st.booleans()), ("open", st.booleans()),
+                            ("police_involved", st.booleans()),
+                            ("people_affected", st.integers(0, 12))):
+            if draw(st.booleans()):
+                e[name] = draw(strat)
+        return e
+
+    return st.lists(one(), max_size=12)
+
+
+@st.composite
+def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tuple[dict[str, Any], date]:
+    meta = pack.model.pack
+    lo = max(AS_OF_RANGE[0], meta.effective_from)
+    hi = min(AS_OF_RANGE[1], meta.effective_to or AS_OF_RANGE[1])
+    day = as_of or draw(st.dates(lo, max(lo, hi)))
+    thresholds = _numeric_thresholds(pack)
+    durations = _durations(pack)
+    data: dict[str, Any] = {"provider": _base_provider()}
+    service_types = _literal_values(model_path_type(Evidence, "provider.service_type")) or ["residential"]
+    data["provider"]["service_type"] = draw(st.sampled_from(service_types))
+    for inp in pack.model.inputs:
+        if inp.path == "provider.service_type":
+            continue
+        if inp.path in ("provider.id", "provider.name"):
+            continue
+        if gaps and draw(st.integers(0, 3)) == 0:
+            continue
+        value: Any
+        if inp.type == "events":
+            value = draw(_event_strategy(pack, inp, day))
+        elif inp.type in ("integer",):
+            value = draw(_integer_strategy(inp, thresholds.get(inp.id, set())))
+        elif inp.type == "number":
+            value = float(draw(_integer_strategy(inp, thresholds.get(inp.id, set()))))
+        elif inp.type == "date":
+            offsets = {0, 1, 365}
+            for dur in durations.get(inp.id, ()):
+                edge = (day - subtract(day, dur, pack.calendar)).days
+                offsets |= {edge - 1, edge, edge + 1}
+            value = (day - timedelta(days=draw(st.one_of(st.sampled_from(sorted(offsets)), st.integers(-30, 2000))))).isoformat()
+        elif inp.type == "text":
+            value = draw(st.sampled_from(["a", "b"]))
+        else:
+            domain = input_domain(inp, pack)
+            if not domain:
+                continue
+            value = draw(st.sampled_from(domain))
+        _set_path(data, inp.path, value)
+    return data, day
+
+
+def evidence(pack: PolicyPack, *, gaps: bool = False, as_of: date | None = None) -> st.SearchStrategy[tuple[dict[str, Any], date]]:
+    """Valid ``(evidence, as_of)`` pairs for ``pack``; every declared input set (``gaps=False``) or some left out.
+
+    Integers are drawn near every threshold the pack compares them with, dates near
+    every ``within``/``older_than`` edge and events near every counting window edge.
+    """
+    return _evidence(pack, gaps, as_of)
+
+
+# ----------------------------------------------------------------- worsening
+
+
+def worsenings(pack: PolicyPack, data: dict[str, Any], as_of: date) -> Iterator[tuple[str, dict[str, Any]]]:
+    """For each input with a declared direction, the evidence made one step worse in it."""
+    for inp in pack.model.inputs:
+        worse = worsen(pack, inp, data, as_of)
+        if worse is not None:
+            yield inp.id, worse
+
+
+def worsen(pack: PolicyPack, inp: Input, data: dict[str, Any], as_of: date) -> dict[str, Any] | None:
+    """``data`` made worse in one input, or ``None`` if it cannot be (already worst, missing, no direction)."""
+    current = _get_path(data, inp.path)
+    if current is None or inp.worse == "none":
+        return None
+    out = copy.deepcopy(data)
+    if inp.type in ("integer", "number"):
+        lo, hi = _field_bounds(inp.path)
+        step = 1 if inp.worse == "higher" else -1
+        new = current + step
+        if not lo <= new <= hi:
+            return None
+        _set_path(out, inp.path, new if inp.type == "integer" else float(new))
+        return out
+    if inp.type == "boolean":
+        target = inp.worse == "true"
+        if current == target:
+            return None
+        _set_path(out, inp.path, target)
+        return out
+    if inp.type == "scale" and inp.scale is not None:
+        values = [v.id for v in pack.model.scale(inp.scale).values]
+        i = values.index(current)
+        step = 1 if inp.worse == "higher" else -1
+        j = i + step
+        allowed = set(input_domain(inp, pack) or [])
+        while 0 <= j < len(values) and values[j] not in allowed:
+            j += step
+        if not 0 <= j < len(values):
+            return None
+        _set_path(out, inp.path, values[j])
+        return out
+    if inp.type == "events" and inp.worse == "more":
+        events = list(current)
+        if not events:
+            return None
+        events.append(copy.deepcopy(events[-1]))
+        _set_path(out, inp.path, events)
+        return out
+    return None
+
+
+# ----------------------------------------------------------------- boundary cases
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """One edge of a threshold with the result the pack's text implies."""
+
+    id: str
+    description: str
+    evidence: dict[str, Any]
+    as_of: date
+    source: str
+    decision: str | None = None
+    expected_value: Any = None
+    leaf: Any = field(default=None, repr=False, compare=False)
+    expected_leaf: bool | None = None
+
+    def check(self, pack: PolicyPack) -> str | None:
+        """``None`` when the pack's compiled evaluation agrees; otherwise what differs."""
+        if self.decision is not None:
+            d = pack.evaluate(self.evidence, self.as_of).decision(self.decision)
+            if d.status != "decided" and self.expected_value is None:
+                return None
+            if d.value != self.expected_value:
+                return f"{self.id}: {self.description}: expected {self.expected_value!r}, got {d.value!r} ({d.explanation})"
+            return None
+        ev = Evidence.model_validate(self.evidence)
+        ctx = Ctx(ev, self.as_of, pack.calendar)
+        got = pack._compiler.condition(self.leaf)(ctx)
+        if got is not self.expected_leaf:
+            return f"{self.id}: {self.description}: expected the test to be {self.expected_leaf}, got {got}"
+        return None
+
+
+def _band_value(d: BandsDecision, x: float) -> Any:
+    """The reference reading of a bands decision: the first band whose bounds contain ``x``."""
+    for b in d.bands:
+        if (b.min is None or x >= b.min) and (b.max is None or x <= b.max) and (b.below is None or x < b.below):
+            return b.value
+    return None
+
+
+def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boundary]:
+    """Every edge a pack declares, as concrete cases.
+
+    * each band bound: the value at it and one step either side (integers step by 1,
+      decimals by 0.01), with the band value the bounds imply;
+    * each numeric test threshold: at it and one step either side;
+    * each ``count_events``: the count one below and at the threshold, and an event on
+      the last day inside its window and on the first day outside;
+    * each ``within``/``older_than``: a date on the limit and one day either side.
+    """
+    out: list[Boundary] = []
+    m = pack.model
+    inputs = {i.id: i for i in m.inputs}
+    base = {"provider": _base_provider()}
+
+    for d in m.decisions:
+        if not isinstance(d, BandsDecision):
+            continue
+        inp = inputs[d.input]
+        lo, hi = _field_bounds(inp.path)
+        step = 1 if inp.type == "integer" else 0.01
+        for b in d.bands:
+            for bound_name, bound in (("min", b.min), ("max", b.max), ("below", b.below)):
+                if bound is None:
+                    continue
+                for delta, where in ((-step, "just below"), (0, "at"), (step, "just above")):
+                    x = bound + delta
+                    if inp.type == "integer":
+                        x = int(round(x))
+                    else:
+                        x = round(float(x), 6)
+                    if not lo <= x <= hi:
+                        continue
+                    ev = copy.deepcopy(base)
+                    _set_path(ev, inp.path, x)
+                    out.append(Boundary(
+                        id=f"{d.id}/{b.id}/{bound_name}/{where.replace(' ', '-')}",
+                        description=f"`{inp.id}` = {x}, {where} the {bound_name} of band `{b.id}` ({bound})",
+                        evidence=ev, as_of=as_of, source=b.source, decision=d.id, expected_value=_band_value(d, x),
+                    ))
+
+    for cond, path, _ in pack_conditions(m):
+        for leaf, lpath in walk_conditions(cond, path):
+            where = ".".join(map(str, lpath))
+            if isinstance(leaf, Test):
+                out.extend(_test_edges(pack, leaf, where, inputs, base, as_of))
+            elif isinstance(leaf, CountEvents):
+                out.extend(_count_edges(pack, leaf, where, inputs, base, as_of))
+    seen: set[str] = set()
+    unique = []
+    for b in out:
+        if b.id not in seen:
+            seen.add(b.id)
+            unique.append(b)
+    return unique
+
+
+def _test_edges(pack: PolicyPack, leaf: Test, where: str, inputs: dict[str, Input], base: dict[str, Any], as_of: date) -> list[Boundary]:
+    kind, subject = leaf.subject
+    if kind != "input":
+        return []
+    inp = inputs[subject]
+    op, arg = leaf.operator
+    out: list[Boundary] = []
+    if op in ("at_least", "at_most", "above", "below") and inp.type in ("integer", "number"):
+        lo, hi = _field_bounds(inp.path)
+        step = 1 if inp.type == "integer" else 0.01
+        for delta, name in ((-step, "just-below"), (0, "at"), (step, "just-above")):
+            x = arg + delta
+            x = int(round(x)) if inp.type == "integer" else round(float(x), 6)
+            if not lo <= x <= hi:
+                continue
+            expected = {"at_least": x >= arg, "at_most": x <= arg, "above": x > arg, "below": x < arg}[op]
+            ev = copy.deepcopy(base)
+            _set_path(ev, inp.path, x)
+            out.append(Boundary(id=f"{where}/{op}-{arg}/{name}", description=f"`{inp.id}` = {x} against `{op}: {arg}`",
+                                evidence=ev, as_of=as_of, source=where, leaf=leaf, expected_leaf=expected))
+    if op in ("within", "older_than") and inp.type == "date":
+        limit = subtract(as_of, arg, pack.calendar)
+        for delta, name in ((-1, "day-before-limit"), (0, "on-limit"), (1, "day-after-limit")):
+            day = limit + timedelta(days=delta)
+            expected = (day > limit) if op == "within" else (day <= limit)
+            ev = copy.deepcopy(base)
+            _set_path(ev, inp.path, day.isoformat())
+            out.append(Boundary(id=f"{where}/{op}-{arg}/{name}",
+                                description=f"`{inp.id}` = {day} with as-of {as_of}, against `{op}: {arg}` (limit {limit})",
+                                evidence=ev, as_of=as_of, source=where, leaf=leaf, expected_leaf=expected))
+    return out
+
+
+def _count_edges(pack: PolicyPack, leaf: CountEvents, where: str, inputs: dict[str, Input], base: dict[str, Any], as_of: date) -> list[Boundary]:
+    q = leaf.count_events
+    inp = inputs[q.input]
+    threshold = leaf.at_least if leaf.at_least is not None else leaf.at_most
+    assert threshold is not None
+    event: dict[str, Any] = {"kind": q.kinds[0]}
+    for t in q.where:
+        if t.is_ is not None:
+            event[t.field] = t.is_
+        elif t.in_:
+            event[t.field] = t.in_[0]
+        else:
+            event[t.field] = t.at_least
+    if q.group_by:
+        event[q.group_by] = "same-value"
+    start = window_start(as_of, q.within, pack.calendar) if q.within else as_of - timedelta(days=30)
+    out = []
+
+    def events_on(days: list[date]) -> dict[str, Any]:
+        ev = copy.deepcopy(base)
+        _set_path(ev, inp.path, [{**event, "date": d.isoformat()} for d in days])
+        return ev
+
+    def expect(n: int) -> bool:
+        return n >= threshold if leaf.at_least is not None else n <= threshold
+
+    bound = leaf.at_least if leaf.at_least is not None else leaf.at_most
+    for n in sorted({max(bound - 1, 0), bound, bound + 1}):
+        out.append(Boundary(id=f"{where}/count-{n}", description=f"{n} matching `{'/'.join(q.kinds)}` events inside the window",
+                            evidence=events_on([as_of] * n), as_of=as_of, source=where, leaf=leaf, expected_leaf=expect(n)))
+    if q.within is not None and threshold >= 1:
+        n_in = threshold if leaf.at_least is not None else threshold + 1
+        inside = [as_of] * (n_in - 1)
+        out.append(Boundary(id=f"{where}/window-first-day", description=f"the last needed event on {start}, the first day inside `{q.within}`",
+                            evidence=events_on(inside + [start]), as_of=as_of, source=where, leaf=leaf, expected_leaf=expect(n_in)))
+        out.append(Boundary(id=f"{where}/window-day-before", description=f"the last needed event on {start - timedelta(days=1)}, the day before `{q.within}` starts",
+                            evidence=events_on(inside + [start - timedelta(days=1)]), as_of=as_of, source=where, leaf=leaf,
+                            expected_leaf=expect(n_in - 1)))
+        out.append(Boundary(id=f"{where}/after-as-of", description=f"the last needed event on {as_of + timedelta(days=1)}, after the as-of date (ignored)",
+                            evidence=events_on(inside + [as_of + timedelta(days=1)]), as_of=as_of, source=where, leaf=leaf,
+                            expected_leaf=expect(n_in - 1)))
+    return out
