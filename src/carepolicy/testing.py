@@ -30,7 +30,7 @@ from .engine import PolicyPack
 from .evidence import Event, Evidence
 from .models import BandsDecision, CountEvents, Input, Test
 
-__all__ = ["evidence", "boundaries", "Boundary", "worsen", "worsenings", "input_domain", "AS_OF_RANGE"]
+__all__ = ["evidence", "boundaries", "Boundary", "worsen", "worsenings", "monotonicity_violations", "input_domain", "AS_OF_RANGE"]
 
 AS_OF_RANGE = (date(2023, 1, 1), date(2027, 12, 31))
 
@@ -446,4 +446,21 @@ def _count_edges(pack: PolicyPack, leaf: CountEvents, where: str, inputs: dict[s
         out.append(Boundary(id=f"{where}/after-as-of", description=f"the last needed event on {as_of + timedelta(days=1)}, after the as-of date (ignored)",
                             evidence=events_on(inside + [as_of + timedelta(days=1)]), as_of=as_of, source=where, leaf=leaf,
                             expected_leaf=expect(n_in - 1)))
+    return out
+
+
+# ----------------------------------------------------------------- invariants
+
+
+def monotonicity_violations(pack: PolicyPack, data: dict[str, Any], as_of: date) -> list[str]:
+    """Inputs whose one-step worsening lowered the headline's common severity (should be none)."""
+    base = pack.evaluate(data, as_of)
+    if base.severity is None:
+        return []
+    out = []
+    for name, worse in worsenings(pack, data, as_of):
+        d = pack.evaluate(worse, as_of)
+        if d.severity is not None and d.severity < base.severity:
+            out.append(f"worsening `{name}` lowered severity {base.severity} -> {d.severity} "
+                       f"({base.headline.value} -> {d.headline.value})")
     return out

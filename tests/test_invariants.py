@@ -1,0 +1,134 @@
+"""Properties every pack must keep, checked on evidence generated from the pack itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+import carepolicy as cp
+from carepolicy import testing
+
+from conftest import EXAMPLES
+
+ROOT = Path(__file__).resolve().parent.parent
+PACK_FILES = sorted(p for p in (ROOT / "policies").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
+PACK_FILES.append(ROOT / "tests/data/packs/valid/everything.yaml")
+PACKS = {p.stem: cp.load_pack(p) for p in PACK_FILES}
+STATUSES = {"decided", "insufficient_evidence", "no_value", "conflict", "out_of_scope"}
+
+
+@pytest.fixture(params=sorted(PACKS), ids=str)
+def pack(request):
+    return PACKS[request.param]
+
+
+def _scale_values(pack, decision_id):
+    d = pack.model.decision(decision_id)
+    return None if d.scale is None else {v.id for v in pack.model.scale(d.scale).values}
+
+
+def test_every_valid_evidence_gives_one_result_per_decision(pack):
+    @given(testing.evidence(pack, gaps=True))
+    def prop(pair):
+        data, day = pair
+        EXAMPLES[f"{pack.id}:results"] += 1
+        d = pack.evaluate(data, day)  # never raises on valid evidence
+        assert [r.id for r in d.decisions] == [x.id for x in pack.model.decisions]
+        for r in d.decisions:
+            assert r.status in STATUSES
+            allowed = _scale_values(pack, r.id)
+            if r.status == "decided" and allowed is not None:
+                values = r.value if isinstance(r.value, list) else [r.value]
+                assert set(values) <= allowed, (r.id, r.value)
+            if r.status == "insufficient_evidence":
+                assert r.missing, f"{r.id} is open but names nothing missing"
+        if d.status == "decided":
+            assert d.headline.status in ("decided", "no_value")
+
+    prop()
+
+
+def test_worsening_any_input_never_lowers_the_severity(pack):
+    @given(testing.evidence(pack, gaps=True))
+    def prop(pair):
+        data, day = pair
+        EXAMPLES[f"{pack.id}:monotone"] += 1
+        assert testing.monotonicity_violations(pack, data, day) == []
+
+    prop()
+
+
+def test_evaluation_is_deterministic_and_round_trips(pack):
+    @given(testing.evidence(pack, gaps=True))
+    def prop(pair):
+        data, day = pair
+        EXAMPLES[f"{pack.id}:determinism"] += 1
+        first = pack.evaluate(data, day)
+        again = pack.evaluate(cp.parse_evidence(json.dumps(data)), day)
+        assert first.to_json() == again.to_json()
+        assert cp.Decision.model_validate_json(first.model_dump_json()) == first
+
+    prop()
+
+
+def test_boundaries_agree_with_the_pack_text(pack):
+    cases = testing.boundaries(pack)
+    failures = [f for b in cases if (f := b.check(pack))]
+    assert failures == []
+
+
+def test_a_band_that_lowers_severity_is_caught_with_a_minimal_counter_example():
+    text = (ROOT / "tests/data/packs/valid/everything.yaml").read_text()
+    # Make the headline depend on the score through an inverted table: a higher score gives green.
+    wrong = text.replace(
+        "    default: {value: green, source: \"§4 default\"}",
+        "      - id: low-score-red\n        when: {input: score, at_most: 27}\n        value: red\n        source: \"§4 row 7\"\n"
+        "    default: {value: green, source: \"§4 default\"}",
+    )
+    assert wrong != text
+    pack = cp.loads_pack(wrong, "wrong.yaml")
+    data, day = find(
+        testing.evidence(pack, gaps=False),
+        lambda pair: bool(testing.monotonicity_violations(pack, *pair)),
+        settings=settings(max_examples=2000, database=None),
+    )
+    violations = testing.monotonicity_violations(pack, data, day)
+    assert any("`score`" in v for v in violations)
+    # minimal: the score sits exactly on the edge the wrong row introduced
+    assert data["assessment"]["risk_profile_score"] == 27
+
+
+def test_editing_a_threshold_in_yaml_moves_the_generated_edges(tmp_path):
+    text = (ROOT / "tests/data/packs/valid/everything.yaml").read_text()
+    before = cp.loads_pack(text, "before.yaml")
+    edited = text.replace("{id: tier-1, value: tier_1, min: 20, max: 27", "{id: tier-1, value: tier_1, min: 20, max: 29").replace(
+        "{id: tier-2, value: tier_2, min: 28,", "{id: tier-2, value: tier_2, min: 30,")
+    assert edited != text
+    path = tmp_path / "edited.yaml"
+    path.write_text(edited)
+    after = cp.load_pack(path)
+
+    def edge_values(p):
+        return {(b.id, b.evidence["assessment"]["risk_profile_score"], b.expected_value)
+                for b in testing.boundaries(p) if b.decision == "tier"}
+
+    old, new = edge_values(before), edge_values(after)
+    assert ("tier/tier-2/min/at", 28, "tier_2") in old
+    assert ("tier/tier-2/min/at", 30, "tier_2") in new
+    assert ("tier/tier-1/max/just-above", 30, "tier_2") in new
+    assert all(b.check(after) is None for b in testing.boundaries(after))
+    # the old edge is now inside tier 1
+    assert after.evaluate({"provider": {"id": "x", "name": "x", "service_type": "nursing"},
+                           "assessment": {"risk_profile_score": 28}}, "2026-01-05").decision("tier").value == "tier_1"
+
+
+@given(st.data())
+def test_hypothesis_strategy_example_for_council_systems(data):
+    pack = PACKS["everything"]
+    evidence, as_of = data.draw(testing.evidence(pack))
+    decision = cp.evaluate(pack, evidence, as_of)
+    assert decision.pack.sha256 == pack.sha256
