@@ -6,25 +6,53 @@ import argparse
 import json
 from typing import IO, Any
 
-from .policytest import report, run_paths
+from .coverage import coverage
+from .policytest import report, run_paths_by_pack
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("test", help="run policy tests (<pack>.tests.yaml) and report passes and failures")
     p.add_argument("paths", nargs="*", default=["policies"], help="tests files, packs or directories (default: policies)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case, not only failures")
+    p.add_argument("--coverage", action="store_true",
+                   help="report which rules, band edges, rows, outcomes and transitions the tests exercise, by clause")
+    p.add_argument("--threshold", type=float, default=None, metavar="PERCENT",
+                   help="with --coverage: fail when less than this share of items is exercised (computed from counts)")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
+def walked_transitions(pack: Any) -> set[str]:
+    """Ladder transitions exercised by the pack's lifecycle walks, if the lifecycle module provides them."""
+    try:
+        from .lifecycle import walked_transitions as walked  # type: ignore[attr-defined]
+    except ImportError:
+        return set()
+    return set(walked(pack))
+
+
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    results = run_paths(args.paths)
+    groups = run_paths_by_pack(args.paths)
+    results = [r for _, rs in groups for r in rs]
+    covs = []
+    if args.coverage:
+        for pack, rs in groups:
+            if pack is not None:
+                covs.append(coverage(pack, [(r.evidence, r.decision) for r in rs], walked_transitions(pack)))
     if args.format == "json":
-        json.dump([{"file": r.file, "name": r.name, "outcome": r.outcome, "failures": r.failures} for r in results],
-                  stdout, indent=2)
+        json.dump({"results": [{"file": r.file, "name": r.name, "outcome": r.outcome, "failures": r.failures} for r in results],
+                   "coverage": [c.to_dict() for c in covs]}, stdout, indent=2)
         stdout.write("\n")
     else:
+        for c in covs:
+            stdout.write(c.render(all_items=args.verbose) + "\n")
         stdout.write(report(results, verbose=args.verbose) + "\n")
     if not results:
         stderr.write("carepolicy: no policy tests found\n")
         return 1
-    return 0 if all(r.ok for r in results) else 1
+    status = 0 if all(r.ok for r in results) else 1
+    if args.threshold is not None:
+        for c in covs:
+            if not c.meets(args.threshold):
+                stderr.write(f"carepolicy: coverage of `{c.pack}` is {c.covered}/{c.total}, under the threshold of {args.threshold}%\n")
+                status = 1
+    return status

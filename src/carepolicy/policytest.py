@@ -78,6 +78,7 @@ class CaseResult:
     outcome: Literal["passed", "failed", "skipped", "error"]
     failures: list[str] = field(default_factory=list)
     decision: Decision | None = None
+    evidence: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -137,8 +138,8 @@ def run_case(pack: PolicyPack, spec: TestFile, case: TestCase, file: str) -> Cas
         return CaseResult(file, case.name, outcome, [str(exc)])
     failures = check(decision, case.expect)
     if case.todo:
-        return CaseResult(file, case.name, "skipped", failures, decision)
-    return CaseResult(file, case.name, "failed" if failures else "passed", failures, decision)
+        return CaseResult(file, case.name, "skipped", failures, decision, evidence)
+    return CaseResult(file, case.name, "failed" if failures else "passed", failures, decision, evidence)
 
 
 def check(d: Decision, e: Expect) -> list[str]:
@@ -230,11 +231,18 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 def run_paths(paths: Iterable[str | os.PathLike[str]]) -> list[CaseResult]:
     """Run every tests file found under ``paths``; a pack that fails to load fails its file's cases."""
-    results: list[CaseResult] = []
+    return [r for _, results in run_paths_by_pack(paths) for r in results]
+
+
+def run_paths_by_pack(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[PolicyPack | None, list[CaseResult]]]:
+    """Like :func:`run_paths`, keeping each file's results with the pack they ran against."""
+    out: list[tuple[PolicyPack | None, list[CaseResult]]] = []
     for f in discover(paths):
         try:
-            results.extend(run_file(f))
+            spec, pack_path = load_tests(f)
+            pack = load_pack(pack_path)
+            out.append((pack, [run_case(pack, spec, case, os.fspath(f)) for case in spec.cases]))
         except PolicyError as exc:
-            results.append(CaseResult(os.fspath(f), "(loading)", "error", [str(exc)]))
-    return results
+            out.append((None, [CaseResult(os.fspath(f), "(loading)", "error", [str(exc)])]))
+    return out
 
