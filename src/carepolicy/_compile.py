@@ -44,6 +44,7 @@ class Ctx:
     missing: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     unsettled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    partial: dict[str, list[Any]] = field(default_factory=dict)
     trace: list[tuple[str, str, Tri]] = field(default_factory=list)
     windows: dict[Duration, date] = field(default_factory=dict)
 
@@ -184,10 +185,15 @@ class Compiler:
             want = bool(arg)
             return lambda ctx: (ctx.values.get(decision_id) is not None) == want
         pred = self.predicate(test)
+        # A collected decision only gains values as evidence arrives, so a value already
+        # collected settles `is`/`in` even while other rows are open.
+        positive = op in ("is", "in")
 
         def check(ctx: Ctx) -> Tri:
             v = ctx.values.get(decision_id)
             if v is None:
+                if positive and any(pred(x) for x in ctx.partial.get(decision_id, ())):
+                    return True
                 if decision_id in ctx.unsettled:
                     ctx.missing.extend(ctx.unsettled[decision_id])
                     return None

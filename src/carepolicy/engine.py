@@ -136,6 +136,8 @@ class PolicyPack:
                 else:
                     missing = tuple(dict.fromkeys(o.missing))
                     ctx.unsettled[d.id] = missing
+                    if isinstance(o.value, list):
+                        ctx.partial[d.id] = o.value
                     for m in missing:
                         needed.setdefault(m, []).append(d.id)
                 results.append(self._result(d, o))
@@ -208,6 +210,8 @@ class PolicyPack:
                 values[d.id] = None
                 if o.status != "no_value":
                     ctx.unsettled[d.id] = o.missing
+                    if isinstance(o.value, list):
+                        ctx.partial[d.id] = o.value
         return dict(values)
 
     def _due(self, o: Any, ctx: Ctx, warnings: list[str]) -> tuple[date | None, str | None]:

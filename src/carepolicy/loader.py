@@ -69,7 +69,8 @@ def parse_pack(data: Any, positions: Positions, filename: str) -> Pack:
         problems = list(check_ladder(model))
     if problems:
         diags = []
-        for code, message, path, hint in problems:
+        for code, message, path, *rest in problems:
+            hint = rest[0] if rest else None
             mark = positions.value(path)
             diags.append(Diagnostic(code=code, message=message, file=filename,
                                     line=mark.line if mark else None, col=mark.col if mark else None,
