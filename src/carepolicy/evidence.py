@@ -77,6 +77,7 @@ EventKind = Literal[
     "regulator_warning",
     "market_exit_notice",
     "new_cause_for_concern",
+    "safeguarding_outcome_improvement_needed",  # outcome of a safeguarding concern identifies a need for the service to improve
 ]
 
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -127,6 +128,9 @@ class Provider(_Strict):
     chc_funded_residents: bool | None = Field(None, description="residents funded by NHS Continuing Health Care")
     market_risk: bool | None = Field(None, description="strategically important: block or specialist provider, or many people in one setting")
     nursing_contract_with_health: bool | None = None
+    client_group: Literal["adults", "children"] | None = Field(None, description="who the service supports: adults' or children's services (decides e.g. which safeguarding lead approves)")
+    previously_commissioned: bool | None = Field(None, description="the authority has commissioned this service before (false: a new service needing pre-service checks)")
+    commissioned_by_authority: bool | None = Field(None, description="the council or its NHS partner holds a contract with the provider for the service (false: no contract, or only direct payments / personal budgets)")
 
 
 class CqcRatings(_Strict):
@@ -185,6 +189,12 @@ class Assessments(_Strict):
     provider_quality_rating: Annotated[int, Field(ge=1, le=5)] | None = Field(
         None, description="a rating already given, e.g. by a QA team"
     )
+    concerns_identified: Literal["none", "minor", "may_impact_safety", "impacting_safety"] | None = Field(
+        None, description="concerns identified (at the monitoring meeting, by the QA officer, service manager, another professional or the regulator) by their effect on safety: none; minor, no effect on safety; may affect safety (risk of harm if not dealt with); affect or have affected safety (significant risk of further harm)"
+    )
+    standards_breach: Literal["none", "easily_resolved", "not_easily_resolved"] | None = Field(
+        None, description="evidence that standards or regulations are not being met: none; not met but easily resolved (or being resolved) without effect on safety; not met and not easily resolved"
+    )
 
 
 class Event(_Strict):
@@ -218,6 +228,12 @@ class RiskFlags(_Strict):
     high_staff_turnover: bool | None = None
     recruitment: Literal["ok", "struggling_with_plans", "struggling_without_plans"] | None = None
     kpis: Literal["met", "at_risk", "some_not_met", "many_not_met"] | None = None
+    productivity_targets: Literal["met", "at_risk", "some_not_met", "many_not_met"] | None = Field(
+        None, description="productivity targets, graded as `kpis` (`met` also when none are set)"
+    )
+    at_risk_of_failure: bool | None = Field(
+        None, description="other issues mean the provider is at risk of failing or closing if action is not taken"
+    )
     contract_compliance: Literal["met", "minor_gaps", "gaps_affecting_delivery", "significant_breach"] | None = None
     paperwork_in_order: bool | None = Field(None, description="insurances, registrations and paperwork in place")
     customer_experience: Literal["good", "mixed", "poor", "very_poor"] | None = None
@@ -226,6 +242,7 @@ class RiskFlags(_Strict):
     poor_partner_relationships: bool | None = None
     positive_feedback: bool | None = None
     engaging_with_council: bool | None = None
+    placement_restrictions: bool | None = Field(None, description="new placements are made only with restrictions (not a full suspension)")
 
 
 class ImprovementPlan(_Strict):
@@ -240,6 +257,12 @@ class ImprovementPlan(_Strict):
     actions_outstanding: Count | None = None
     improvement_sustained: bool | None = None
     within_sight_of_completion: bool | None = None
+    little_progress_share: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        None, description="percentage (0-100, rounded down) of high-risk actions showing little progress: 100 * high_risk_actions_little_progress / high_risk_actions"
+    )
+    good_progress_share: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        None, description="percentage (0-100, rounded down) of high-risk actions showing good progress: 100 * high_risk_actions_good_progress / high_risk_actions"
+    )
 
 
 class History(_Strict):
@@ -248,9 +271,16 @@ class History(_Strict):
     last_qpip_ended_on: date | None = None
     last_qpip_same_proprietor: bool | None = None
     qpip1_supported_on: date | None = Field(None, description="when support under QPIP 1 began")
+    qpip_level: Literal["none", "qpip_1", "qpip_2"] | None = Field(
+        None, description="the QPIP level the provider is supported under on the as-of date (`none`: not in QPIP)"
+    )
+    qpip_started_on: date | None = Field(None, description="when the current QPIP (level 1 or 2) began")
     last_contract_visit_on: date | None = None
     first_meeting_on: date | None = None
     concern_raised_on: date | None = None
+    board_referred_on: date | None = Field(None, description="when the provider was last referred to the authority's commissioning/quality board")
+    final_warning_issued_on: date | None = Field(None, description="when the current final warning notice was issued")
+    final_warning_lifted_on: date | None = Field(None, description="when the provider came out of the final-warning route because improvement was evidenced")
 
 
 class Evidence(_Strict):
