@@ -405,9 +405,10 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
     did = d.id
     hit = d.hit
 
-    def evaluate_rows(ctx: Ctx, stop_at_first: bool) -> tuple[list[tuple[str, Any, tuple]], list[tuple[str, Any, int]]]:
+    def evaluate_rows(ctx: Ctx, stop_at_first: bool) -> tuple[list[tuple[str, Any, tuple]], list[tuple[str, Any, tuple[str, ...]]]]:
+        """Rows that hold, and rows that could not be checked with the inputs each one lacked."""
         hits: list[tuple[str, Any, tuple]] = []
-        unknown: list[tuple[str, Any, int]] = []
+        unknown: list[tuple[str, Any, tuple[str, ...]]] = []
         for rid, cond, value, judg in rows:
             mark = len(ctx.missing)
             r = cond(ctx)
@@ -417,15 +418,18 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
                 if stop_at_first:
                     break
             elif r is None:
-                unknown.append((rid, value, mark))
+                unknown.append((rid, value, tuple(ctx.missing[mark:])))
                 if stop_at_first:
                     break
         return hits, unknown
 
+    def lacking(rows_open: list[tuple[str, Any, tuple[str, ...]]]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m for u in rows_open for m in u[2]))
+
     def run_first(ctx: Ctx) -> Outcome:
         hits, unknown = evaluate_rows(ctx, True)
         if unknown:
-            return Outcome("insufficient_evidence", None, (), (unknown[0][0],), tuple(ctx.missing), dj)
+            return Outcome("insufficient_evidence", None, (), (unknown[0][0],), lacking(unknown), dj)
         if hits:
             rid, value, judg = hits[0]
             return Outcome("decided", value, (rid,), (), (), dj + judg)
@@ -444,7 +448,7 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
             rid, value, judg = hits[0]
             return Outcome("decided", value, (rid,), tuple(u[0] for u in unknown), (), dj + judg)
         if unknown:
-            return Outcome("insufficient_evidence", None, (), tuple(u[0] for u in unknown), tuple(ctx.missing), dj)
+            return Outcome("insufficient_evidence", None, (), tuple(u[0] for u in unknown), lacking(unknown), dj)
         return _default(ctx)
 
     def run_worst(ctx: Ctx) -> Outcome:
@@ -461,12 +465,9 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
         # A row we could not check matters only if it could make the result worse.
         pending = [u for u in unknown if floor is None or key(u[1]) > floor]
         if pending:
-            missing: list[str] = []
-            for u in pending:
-                missing.extend(ctx.missing[u[2]:])
             return Outcome(
                 "insufficient_evidence", None, tuple(h[0] for h in chosen),
-                tuple(u[0] for u in pending), tuple(dict.fromkeys(ctx.missing)), dj,
+                tuple(u[0] for u in pending), lacking(pending), dj,
             )
         if not chosen:
             return _default(ctx)
@@ -480,7 +481,7 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
         judg = tuple(j for h in hits for j in h[2])
         if unknown:
             return Outcome("insufficient_evidence", values, tuple(h[0] for h in hits),
-                           tuple(u[0] for u in unknown), tuple(ctx.missing), dj + judg)
+                           tuple(u[0] for u in unknown), lacking(unknown), dj + judg)
         if not hits and default is not None:
             return Outcome("decided", [default_value], ("default",), (), (), dj + default_j)
         return Outcome("decided", values, tuple(h[0] for h in hits), (), (), dj + judg)
