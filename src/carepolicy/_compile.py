@@ -462,8 +462,12 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
             chosen = []
             value = default_value
             floor = key(default_value) if default is not None else None
-        # A row we could not check matters only if it could make the result worse.
-        pending = [u for u in unknown if floor is None or key(u[1]) > floor]
+        # A row we could not check matters if it could change the result: when some row
+        # holds, only if it is worse; when none holds, if its value differs from the default.
+        if chosen:
+            pending = [u for u in unknown if key(u[1]) > floor]
+        else:
+            pending = [u for u in unknown if floor is None or key(u[1]) != floor]
         if pending:
             return Outcome(
                 "insufficient_evidence", None, tuple(h[0] for h in chosen),
