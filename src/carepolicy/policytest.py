@@ -50,6 +50,7 @@ class Expect(_Spec):
     uncertain_actions: list[str] | None = Field(None, description="outcome ids that may apply, for lack of evidence")
     due: dict[str, PackDate] = Field(default_factory=dict, description="outcome id -> its due date")
     judgement: bool | None = None
+    judgement_actions: list[str] | None = Field(None, description="outcome ids that must apply flagged as professional judgement")
     missing: list[str] | None = Field(None, description="inputs that must be reported missing (exactly)")
     warnings_contain: list[str] | None = None
 
@@ -185,6 +186,9 @@ def check(d: Decision, e: Expect) -> list[str]:
     for a in e.uncertain_actions or []:
         if a not in fired or fired[a].certain:
             out.append(f"outcome `{a}`: expected it to be uncertain for lack of evidence")
+    for a in e.judgement_actions or []:
+        if a not in fired or not fired[a].judgement:
+            out.append(f"outcome `{a}`: expected it to apply flagged as professional judgement")
     for a, when in e.due.items():
         if a not in fired:
             out.append(f"outcome `{a}`: expected due {when}, but it did not apply")
