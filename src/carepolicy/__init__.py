@@ -12,6 +12,7 @@ from .decision import ActionItem, Decision, DecisionResult
 from .engine import PackLibrary, PolicyPack, evaluate
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
 from .evidence import Evidence, evidence_json_schema, parse_evidence
+from .lifecycle import Case, CaseEvent, advance, due, open_case, simulate
 from .loader import load_pack, load_packs, loads_pack, pack_json_schema
 
 __all__ = [
@@ -35,4 +36,10 @@ __all__ = [
     "TransitionError",
     "evidence_json_schema",
     "pack_json_schema",
+    "Case",
+    "CaseEvent",
+    "open_case",
+    "advance",
+    "due",
+    "simulate",
 ]

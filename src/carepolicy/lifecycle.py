@@ -1,0 +1,699 @@
+"""Escalation cases: one provider's journey through a pack's ladder, as pure values.
+
+A :class:`Case` is frozen and carries its whole append-only history, so it can be
+stored as JSON and replayed. :func:`advance` never mutates: it returns a new case or
+raises :class:`~carepolicy.TransitionError` whose diagnostics say exactly what blocked
+the move. Nothing reads a clock; every date comes from the caller.
+
+Diagnostic codes: CP501 no such move from this state, CP502 ambiguous trigger,
+CP503 guard false, CP504 guard unknown (evidence missing), CP505 approval missing,
+CP506 quorum not met, CP507 event dated before the last move, CP508 deadline not
+missed (yet), CP509 invalid event, CP510 case of another pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ._check import walk_conditions
+from ._compile import Ctx
+from ._suggest import did_you_mean
+from ._time import add
+from .engine import PolicyPack
+from .errors import Diagnostic, EvaluationError, TransitionError
+from .evidence import Evidence
+from .models import AllOf, AnyOf, BandsDecision, CountEvents, Ladder, NotOf, Test, Transition
+
+__all__ = [
+    "Case", "CaseEvent", "TriggerRef", "ApprovalGiven", "OpenDeadline", "ClosedDeadline", "RecordedWarning",
+    "HistoryEntry", "DueItem", "DueReport", "Timeline", "TimelineDay", "Refusal", "Missed",
+    "open_case", "advance", "due", "simulate", "describe",
+]
+
+TriggerKind = Literal["review_outcome", "evidence", "deadline", "role_decision", "event"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TriggerRef(_Frozen):
+    """What happened, when the caller lets the ladder pick the transition: ``{kind: review_outcome, name: improved}``."""
+
+    kind: TriggerKind
+    name: str | None = None
+
+
+class ApprovalGiven(_Frozen):
+    role: str = Field(description="a role id of the pack")
+    by: str = Field(description="who approved, e.g. a name or staff id")
+
+
+class CaseEvent(_Frozen):
+    """A move someone asks for: a transition id, or a trigger the ladder resolves from the current state."""
+
+    transition: str | None = None
+    trigger: TriggerRef | None = None
+    on: date
+    evidence: Evidence | None = Field(None, description="evidence as of `on`, for guards and warnings")
+    approvals: tuple[ApprovalGiven, ...] = ()
+    attendees: tuple[str, ...] = Field((), description="role ids of the members present, one per person (quorum)")
+    note: str | None = None
+    override: str | None = Field(None, description="professional-judgement reason to proceed although the guard fails")
+
+    @model_validator(mode="after")
+    def _names_a_move(self) -> CaseEvent:
+        if (self.transition is None) == (self.trigger is None):
+            raise ValueError("a case event names exactly one of `transition` or `trigger`")
+        return self
+
+
+class OpenDeadline(_Frozen):
+    """A deadline running in a state, with the transition and clause that set it."""
+
+    id: str
+    text: str
+    due: date = Field(description="the last day on which the expected move is on time")
+    started_on: date
+    after: str
+    state: str
+    set_by: str = Field(description="the transition that started it")
+    roles: tuple[str, ...] = ()
+    on_miss: str | None = None
+    source: str
+
+
+class ClosedDeadline(_Frozen):
+    id: str
+    due: date
+    set_by: str
+    outcome: Literal["met", "missed", "superseded"]
+
+
+class RecordedWarning(_Frozen):
+    """A transition warning that held (``certain``) or could not be checked (``missing`` names why)."""
+
+    message: str
+    source: str
+    certain: bool = True
+    missing: tuple[str, ...] = ()
+
+
+class HistoryEntry(_Frozen):
+    seq: int
+    on: date
+    kind: Literal["opened", "moved"]
+    to_state: str
+    from_state: str | None = None
+    transition: str | None = None
+    direction: str | None = None
+    trigger: TriggerRef | None = None
+    guard: Literal["none", "true", "overridden"] = "none"
+    override: str | None = None
+    approvals: tuple[ApprovalGiven, ...] = ()
+    attendees: tuple[str, ...] = ()
+    warnings: tuple[RecordedWarning, ...] = ()
+    started: tuple[OpenDeadline, ...] = ()
+    closed: tuple[ClosedDeadline, ...] = ()
+    evidence_sha256: str | None = None
+    note: str | None = None
+    source: str | None = None
+    pack_version: str
+    pack_sha256: str
+
+
+class Case(_Frozen):
+    """One provider on one pack's ladder: where it stands, what is running, and everything that happened."""
+
+    pack_id: str
+    pack_version: str
+    pack_sha256: str
+    provider_id: str
+    state: str
+    entered_on: date
+    deadlines: tuple[OpenDeadline, ...] = ()
+    history: tuple[HistoryEntry, ...]
+
+
+class DueItem(_Frozen):
+    deadline: OpenDeadline
+    status: Literal["overdue", "due", "upcoming"]
+    days: int = Field(description="days from the as-of date to the due date (negative when overdue)")
+    on_miss: str | None = None
+    on_miss_to: str | None = None
+    available: bool = Field(False, description="the deadline is missed, so its `on_miss` transition may be taken")
+
+
+class DueReport(_Frozen):
+    provider_id: str
+    state: str
+    as_of: date
+    items: tuple[DueItem, ...] = ()
+    available: tuple[str, ...] = Field((), description="transitions open because a deadline was missed")
+
+    @property
+    def overdue(self) -> list[DueItem]:
+        return [i for i in self.items if i.status == "overdue"]
+
+    @property
+    def due_today(self) -> list[DueItem]:
+        return [i for i in self.items if i.status == "due"]
+
+    @property
+    def next(self) -> DueItem | None:
+        return next((i for i in self.items if i.status != "overdue"), None)
+
+    def text(self) -> str:
+        lines = [f"{self.provider_id} at `{self.state}` as of {self.as_of.isoformat()}"]
+        for i in self.items:
+            d = i.deadline
+            when = {"overdue": f"OVERDUE by {-i.days} day(s)", "due": "due today", "upcoming": f"due in {i.days} day(s)"}[i.status]
+            line = f"  {d.due.isoformat()}  {d.id}: {d.text} ({when}; {d.after} from {d.started_on.isoformat()}, {d.source})"
+            if i.on_miss:
+                line += f"; if missed: `{i.on_miss}` -> `{i.on_miss_to}`" + (" (available now)" if i.available else "")
+            lines.append(line)
+        if not self.items:
+            lines.append("  no deadlines running")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- public functions
+
+
+def open_case(pack: PolicyPack, provider_id: str, on: date | str) -> Case:
+    """A new case for ``provider_id`` at the ladder's entry state on ``on``."""
+    ladder = _ladder(pack)
+    day = on if isinstance(on, date) else date.fromisoformat(on)
+    entry = next(s for s in ladder.states if s.entry)
+    opened = HistoryEntry(seq=0, on=day, kind="opened", to_state=entry.id, source=entry.source,
+                          pack_version=pack.version, pack_sha256=pack.sha256)
+    return Case(pack_id=pack.id, pack_version=pack.version, pack_sha256=pack.sha256, provider_id=provider_id,
+                state=entry.id, entered_on=day, history=(opened,))
+
+
+def advance(pack: PolicyPack, case: Case, event: CaseEvent | Mapping[str, Any]) -> Case:
+    """The case after ``event``; raises :class:`TransitionError` naming every reason the move is refused.
+
+    Warnings never block: they are recorded in the new history entry.
+    """
+    ev = event if isinstance(event, CaseEvent) else CaseEvent.model_validate(event)
+    ladder = _ladder(pack)
+    head = f"cannot move the case of provider `{case.provider_id}` at `{case.state}` on {ev.on.isoformat()}"
+    problems = _check_event(pack, case, ev)
+    if problems:
+        raise TransitionError(head, problems)
+    candidates = _candidates(pack, ladder, case, ev, head)
+    gate = _Gate(pack, ev)
+    results = [(t, *_blockers(pack, case, ev, t, gate)) for t in candidates]
+    ok = [r for r in results if not r[1]]
+    if len(ok) > 1:
+        names = ", ".join(f"`{t.id}`" for t, *_ in ok)
+        raise TransitionError(head, [_diag(pack, "CP502", f"trigger `{_trigger_text(ev)}` allows several moves from "
+                                           f"`{case.state}`: {names}", hint="name the transition with `transition:`")])
+    if not ok:
+        raise TransitionError(head, [d for _, blockers, _ in results for d in blockers])
+    t, _, guard = ok[0]
+    return _apply(pack, case, ev, t, guard, gate)
+
+
+def due(pack: PolicyPack, case: Case, as_of: date | str) -> DueReport:
+    """Running deadlines as of a date: overdue, due that day, upcoming, and the ``on_miss`` moves now open."""
+    ladder = _ladder(pack)
+    day = as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
+    by_id = {t.id: t for t in ladder.transitions}
+    items = []
+    for d in sorted(case.deadlines, key=lambda d: (d.due, d.id)):
+        days = (d.due - day).days
+        status = "overdue" if days < 0 else "due" if days == 0 else "upcoming"
+        target = by_id.get(d.on_miss) if d.on_miss else None
+        items.append(DueItem(deadline=d, status=status, days=days, on_miss=d.on_miss,
+                             on_miss_to=target.to if target else None, available=status == "overdue" and target is not None))
+    available = tuple(dict.fromkeys(i.on_miss for i in items if i.available and i.on_miss))
+    return DueReport(provider_id=case.provider_id, state=case.state, as_of=day, items=tuple(items), available=available)
+
+
+# ----------------------------------------------------------------- conditions in words
+
+_OP_WORDS = {
+    "is": "is", "is_not": "is not", "in": "is one of", "not_in": "is none of", "at_least": "is at least",
+    "at_most": "is at most", "above": "is above", "below": "is below", "worse_than": "is worse than",
+    "no_better_than": "is no better than", "better_than": "is better than", "no_worse_than": "is no worse than",
+    "within": "is within the last", "older_than": "is older than",
+}
+
+
+def describe(cond: Any) -> str:
+    """A condition in words, e.g. ``(`score` is at least 28 and decision `tier` is one of tier_1, tier_2)``."""
+    if isinstance(cond, AllOf):
+        return _join([describe(c) for c in cond.all], " and ")
+    if isinstance(cond, AnyOf):
+        return _join([describe(c) for c in cond.any], " or ")
+    if isinstance(cond, NotOf):
+        return f"not {describe(cond.not_)}"
+    if isinstance(cond, CountEvents):
+        q = cond.count_events
+        bound = f"at least {cond.at_least}" if cond.at_least is not None else f"at most {cond.at_most}"
+        text = f"{bound} `{q.input}` of kind {'/'.join(q.kinds)}"
+        text += f" within {q.within}" if q.within else ""
+        text += "".join(f", {w.field} {_show(w.is_ if w.is_ is not None else w.in_ or w.at_least)}" for w in q.where)
+        return text + (f", for one {q.group_by}" if q.group_by else "")
+    kind, subject = cond.subject
+    who = {"input": f"`{subject}`", "decision": f"decision `{subject}`"}.get(kind) or (
+        f"{kind.replace('_', ' ')} " + ", ".join(f"`{s}`" for s in subject))
+    op, arg = cond.operator
+    if op == "known":
+        return f"{who} is {'known' if arg else 'not known'}"
+    return f"{who} {_OP_WORDS[op]} {_show(arg)}"
+
+
+def _join(parts: list[str], sep: str) -> str:
+    return parts[0] if len(parts) == 1 else "(" + sep.join(parts) + ")"
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_show(x) for x in v)
+    return str(v)
+
+
+# ----------------------------------------------------------------- checking a move
+
+
+class _Gate:
+    """Evaluates guards and warnings over the event's evidence; decisions are computed once, if a guard reads one."""
+
+    def __init__(self, pack: PolicyPack, event: CaseEvent) -> None:
+        self.pack = pack
+        self.ctx = Ctx(event.evidence, event.on, pack.calendar) if event.evidence is not None else None
+        self._decided = False
+        self.out_of_scope: list[str] = []
+
+    def check(self, cond: Any) -> tuple[bool | None, list[str]]:
+        if self.ctx is None:
+            return None, ["evidence (none was given; the condition reads " + ", ".join(f"`{i}`" for i in _reads(self.pack, cond)) + ")"]
+        if not self._decided and any(isinstance(x, Test) and x.decision is not None for x, _ in walk_conditions(cond, ())):
+            self._decide()
+        del self.ctx.missing[:]
+        result = self.pack._compiler.condition(cond)(self.ctx)
+        return result, list(dict.fromkeys(self.ctx.missing))
+
+    def _decide(self) -> None:
+        assert self.ctx is not None
+        self._decided = True
+        decision = self.pack.evaluate(self.ctx.evidence, self.ctx.as_of)
+        self.out_of_scope = list(decision.out_of_scope)
+        for r in decision.decisions:
+            if r.status == "decided":
+                self.ctx.values[r.id] = r.value
+            elif r.status == "no_value":
+                self.ctx.values[r.id] = None
+            else:
+                self.ctx.unsettled[r.id] = tuple(r.missing) or (f"a value for decision `{r.id}` ({r.status.replace('_', ' ')})",)
+
+    def failing(self, cond: Any) -> list[str]:
+        """The parts that made a false condition false, each with the value found."""
+        assert self.ctx is not None
+        if isinstance(cond, AllOf):
+            return [x for c in cond.all if self.check(c)[0] is False for x in self.failing(c)]
+        if isinstance(cond, AnyOf):
+            return [x for c in cond.any for x in self.failing(c)]
+        if isinstance(cond, NotOf):
+            return [f"{describe(cond)} (it holds)"]
+        if isinstance(cond, Test):
+            kind, subject = cond.subject
+            if kind == "decision":
+                value = self.ctx.values.get(subject)
+                return [f"{describe(cond)} (found {'no value' if value is None else _show(value)})"]
+            names = [subject] if kind == "input" else subject
+            found = [_show(v) if (v := self.pack._compiler.getters[n](self.ctx.evidence)) is not None else "not known"
+                     for n in names]
+            return [f"{describe(cond)} (found {', '.join(found)})"]
+        return [describe(cond)]
+
+
+def _reads(pack: PolicyPack, cond: Any, seen: set[str] | None = None) -> list[str]:
+    """Inputs a condition reads, through the decisions it reads."""
+    seen = set() if seen is None else seen
+    out: list[str] = []
+    for leaf, _ in walk_conditions(cond, ()):
+        if isinstance(leaf, CountEvents):
+            out.append(leaf.count_events.input)
+            continue
+        kind, subject = leaf.subject
+        if kind == "decision":
+            if subject in seen:
+                continue
+            seen.add(subject)
+            d = pack.model.decision(subject)
+            if isinstance(d, BandsDecision):
+                out.append(d.input)
+            else:
+                for r in d.rows:
+                    out += _reads(pack, r.when, seen)
+        else:
+            out += [subject] if kind == "input" else list(subject)
+    return list(dict.fromkeys(out))
+
+
+def _ladder(pack: PolicyPack) -> Ladder:
+    if pack.model.ladder is None:
+        raise TransitionError(f"pack `{pack.id}` has no escalation ladder", [
+            _diag(pack, "CP501", f"pack `{pack.id}` has no `ladder`", hint="add `ladder: {states: [...], transitions: [...]}`")])
+    return pack.model.ladder
+
+
+def _diag(pack: PolicyPack, code: str, message: str, path: str = "", hint: str | None = None,
+          expected: str | None = None) -> Diagnostic:
+    return Diagnostic(code=code, message=message, file=pack.file, path=path, hint=hint, expected=expected)
+
+
+def _tpath(pack: PolicyPack, t: Transition, *rest: str | int) -> str:
+    assert pack.model.ladder is not None
+    i = next(i for i, x in enumerate(pack.model.ladder.transitions) if x.id == t.id)
+    return f"ladder.transitions[{i}]" + "".join(f"[{r}]" if isinstance(r, int) else f".{r}" for r in rest)
+
+
+def _trigger_text(ev: CaseEvent) -> str:
+    assert ev.trigger is not None
+    return ev.trigger.kind + (f": {ev.trigger.name}" if ev.trigger.name else "")
+
+
+def _check_event(pack: PolicyPack, case: Case, ev: CaseEvent) -> list[Diagnostic]:
+    out = []
+    if case.pack_id != pack.id:
+        out.append(_diag(pack, "CP510", f"the case belongs to pack `{case.pack_id}`, not `{pack.id}`",
+                         hint=f"advance it with pack `{case.pack_id}`"))
+        return out
+    last = case.history[-1].on
+    if ev.on < last:
+        out.append(_diag(pack, "CP507", f"the event is dated {ev.on.isoformat()}, before the case's last entry on "
+                         f"{last.isoformat()}", hint="history is append-only: apply events in date order"))
+    if ev.evidence is not None and ev.evidence.provider.id != case.provider_id:
+        out.append(_diag(pack, "CP509", f"the evidence is about provider `{ev.evidence.provider.id}`, "
+                         f"but the case is about `{case.provider_id}`"))
+    roles = [r.id for r in pack.model.roles]
+    for what, given in (("approval", [a.role for a in ev.approvals]), ("attendee", list(ev.attendees))):
+        for r in given:
+            if r not in roles:
+                out.append(_diag(pack, "CP509", f"{what} role `{r}` is not a role of pack `{pack.id}`",
+                                 hint=did_you_mean(r, roles)))
+    return out
+
+
+def _candidates(pack: PolicyPack, ladder: Ladder, case: Case, ev: CaseEvent, head: str) -> list[Transition]:
+    leaving = [t for t in ladder.transitions if t.from_ == case.state]
+    options = ", ".join(f"`{t.id}` ({t.trigger.kind}{': ' + t.trigger.name if t.trigger.name else ''})" for t in leaving)
+    hint = f"from `{case.state}` the ladder allows: {options}" if leaving else f"`{case.state}` has no way out: the case is over"
+    if ev.transition is not None:
+        found = next((t for t in ladder.transitions if t.id == ev.transition), None)
+        if found is None:
+            raise TransitionError(head, [_diag(
+                pack, "CP501", f"pack `{pack.id}` has no transition `{ev.transition}`",
+                hint=did_you_mean(ev.transition, [t.id for t in ladder.transitions]) or hint)])
+        if found.from_ != case.state:
+            raise TransitionError(head, [_diag(
+                pack, "CP501", f"transition `{found.id}` leaves `{found.from_}`, but the case is at `{case.state}`",
+                path=_tpath(pack, found, "from"), hint=hint)])
+        return [found]
+    assert ev.trigger is not None
+    kind, name = ev.trigger.kind, ev.trigger.name
+    matches = [t for t in leaving if t.trigger.kind == kind and (name is None or t.trigger.name == name)]
+    if not matches:
+        raise TransitionError(head, [_diag(
+            pack, "CP501", f"no transition leaves `{case.state}` on trigger `{_trigger_text(ev)}`", hint=hint)])
+    return matches
+
+
+def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: _Gate) -> tuple[list[Diagnostic], str]:
+    """Every reason ``t`` cannot be taken now, and how its guard was passed (none, true, overridden)."""
+    out: list[Diagnostic] = []
+    if t.trigger.kind == "deadline":
+        out += _deadline_blockers(pack, case, ev, t)
+    guard = "none"
+    if t.guard is not None:
+        try:
+            result, missing = gate.check(t.guard)
+        except EvaluationError as exc:
+            out.append(_diag(pack, "CP509", str(exc).lower(), path=_tpath(pack, t, "guard")))
+            return out, guard
+        guard = "true"
+        if result is not True:
+            if ev.override and t.judgement:
+                guard = "overridden"
+            else:
+                if result is False:
+                    parts = gate.failing(t.guard)
+                    out.append(_diag(pack, "CP503", f"`{t.id}`: the guard is false: " + "; ".join(parts),
+                                     path=_tpath(pack, t, "guard"), expected=describe(t.guard), hint=_override_hint(t)))
+                elif gate.out_of_scope:
+                    out.append(_diag(pack, "CP509", f"`{t.id}`: the guard reads decisions, but the provider is out of "
+                                     "the pack's scope: " + "; ".join(gate.out_of_scope), path=_tpath(pack, t, "guard")))
+                else:
+                    out.append(_diag(pack, "CP504", f"`{t.id}`: the guard cannot be checked: missing " + ", ".join(
+                        f"`{m}`" if re.fullmatch(r"[\w\-\[\]/]+", m) else m for m in missing),
+                        path=_tpath(pack, t, "guard"), expected=describe(t.guard), hint="give the missing evidence"))
+                if ev.override and not t.judgement:
+                    out.append(_diag(pack, "CP509", f"`{t.id}` leaves nothing to judgement, so its guard cannot be overridden",
+                                     path=_tpath(pack, t, "guard"), hint="meet the guard, or ask the pack's authors"))
+    given = {a.role for a in ev.approvals}
+    for j, a in enumerate(t.approvals):
+        src = f" ({a.source})" if a.source else ""
+        if a.roles and a.any and not given & set(a.roles):
+            out.append(_diag(pack, "CP505", f"`{t.id}` needs approval from one of " + ", ".join(f"`{r}`" for r in a.roles)
+                             + src, path=_tpath(pack, t, "approvals", j), hint="record it under `approvals: [{role, by}]`"))
+        elif a.roles and not a.any and (lacking := [r for r in a.roles if r not in given]):
+            out.append(_diag(pack, "CP505", f"`{t.id}` needs approval from " + ", ".join(f"`{r}`" for r in a.roles)
+                             + "; missing: " + ", ".join(f"`{r}`" for r in lacking) + src,
+                             path=_tpath(pack, t, "approvals", j), hint="record it under `approvals: [{role, by}]`"))
+        if a.quorum is not None:
+            q = a.quorum
+            absent = [r for r in q.including if r not in ev.attendees]
+            if len(ev.attendees) < q.at_least or absent:
+                msg = f"`{t.id}`: quorum not met: {len(ev.attendees)} present, {q.at_least} needed"
+                if absent:
+                    msg += "; required roles absent: " + ", ".join(f"`{r}`" for r in absent)
+                qsrc = q.source or a.source
+                out.append(_diag(pack, "CP506", msg + (f" ({qsrc})" if qsrc else ""), path=_tpath(pack, t, "approvals", j, "quorum"),
+                                 expected=f"at least {q.at_least} members" + (" including " + ", ".join(f"`{r}`" for r in q.including) if q.including else ""),
+                                 hint="a meeting without quorum may not decide; list those present under `attendees`"))
+    return out, guard
+
+
+def _override_hint(t: Transition) -> str | None:
+    return f"the pack leaves this to judgement ({t.judgement}); give `override: <reason>` to proceed" if t.judgement else None
+
+
+def _deadline_for(case: Case, t: Transition) -> OpenDeadline | None:
+    for d in case.deadlines:
+        if (t.trigger.name is not None and d.id == t.trigger.name) or (t.trigger.name is None and d.on_miss == t.id):
+            return d
+    return None
+
+
+def _deadline_blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition) -> list[Diagnostic]:
+    d = _deadline_for(case, t)
+    name = t.trigger.name or "(its deadline)"
+    if d is None:
+        return [_diag(pack, "CP508", f"`{t.id}` follows a missed deadline `{name}`, but no such deadline is running",
+                      path=_tpath(pack, t, "trigger"))]
+    if ev.on <= d.due:
+        first = d.due + timedelta(days=1)
+        return [_diag(pack, "CP508", f"`{t.id}` follows a missed deadline, but `{d.id}` is due on {d.due.isoformat()}: "
+                      f"it is missed only from {first.isoformat()}", path=_tpath(pack, t, "trigger"),
+                      hint=f"`{d.id}` was set by `{d.set_by}` on {d.started_on.isoformat()} ({d.after}, {d.source})")]
+    return []
+
+
+def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: str, gate: _Gate) -> Case:
+    same = t.from_ == t.to
+    restarted = {s.id for s in t.starts}
+    consumed = _deadline_for(case, t) if t.trigger.kind == "deadline" else None
+    keep: list[OpenDeadline] = []
+    closed: list[ClosedDeadline] = []
+    for d in case.deadlines:
+        if same and d is not consumed and d.id not in restarted:
+            keep.append(d)
+            continue
+        outcome = "missed" if ev.on > d.due else "superseded" if same else "met"
+        closed.append(ClosedDeadline(id=d.id, due=d.due, set_by=d.set_by, outcome=outcome))
+    started = [OpenDeadline(id=s.id, text=s.text, due=add(ev.on, s.after, pack.calendar), started_on=ev.on,
+                            after=str(s.after), state=t.to, set_by=t.id, roles=tuple(s.roles), on_miss=s.on_miss,
+                            source=s.source) for s in t.starts]
+    warnings = []
+    for w in t.warnings:
+        try:
+            result, missing = gate.check(w.when)
+        except EvaluationError:
+            result, missing = None, ["the pack is not in force on this date"]
+        if result is not False:
+            warnings.append(RecordedWarning(message=w.message, source=w.source, certain=result is True,
+                                            missing=tuple(missing) if result is None else ()))
+    entry = HistoryEntry(
+        seq=len(case.history), on=ev.on, kind="moved", to_state=t.to, from_state=t.from_, transition=t.id,
+        direction=t.direction, trigger=TriggerRef(kind=t.trigger.kind, name=t.trigger.name), guard=guard,  # type: ignore[arg-type]
+        override=ev.override, approvals=ev.approvals, attendees=ev.attendees, warnings=tuple(warnings),
+        started=tuple(started), closed=tuple(closed), note=ev.note, source=t.source,
+        evidence_sha256=hashlib.sha256(ev.evidence.model_dump_json().encode()).hexdigest() if ev.evidence else None,
+        pack_version=pack.version, pack_sha256=pack.sha256,
+    )
+    return Case(
+        pack_id=case.pack_id, pack_version=pack.version, pack_sha256=pack.sha256, provider_id=case.provider_id,
+        state=t.to, entered_on=case.entered_on if same else ev.on,
+        deadlines=tuple(sorted(keep + started, key=lambda d: (d.due, d.id))), history=case.history + (entry,),
+    )
+
+
+def _events(events: Iterable[CaseEvent | Mapping[str, Any]]) -> list[CaseEvent]:
+    return [e if isinstance(e, CaseEvent) else CaseEvent.model_validate(e) for e in events]
+
+
+# ----------------------------------------------------------------- timeline simulation
+
+
+class Refusal(_Frozen):
+    """A move the ladder refused during a simulation, with every reason."""
+
+    event: CaseEvent
+    codes: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+class Missed(_Frozen):
+    """A deadline whose due date passed while it was still running."""
+
+    deadline: OpenDeadline
+    on_miss: str | None = None
+
+
+class TimelineDay(_Frozen):
+    on: date
+    state: str = Field(description="where the provider stood at the end of the day")
+    moves: tuple[HistoryEntry, ...] = ()
+    refused: tuple[Refusal, ...] = ()
+    due: tuple[OpenDeadline, ...] = ()
+    missed: tuple[Missed, ...] = ()
+
+
+class Timeline(_Frozen):
+    """A provider's replayed path: every day something happened, the final case and what is due at the end."""
+
+    pack_id: str
+    pack_version: str
+    pack_sha256: str
+    provider_id: str
+    opened_on: date
+    until: date
+    days: tuple[TimelineDay, ...]
+    ignored: tuple[CaseEvent, ...] = Field((), description="events dated after `until`")
+    case: Case
+    report: DueReport
+
+    def state_on(self, day: date | str) -> str | None:
+        """Where the provider stood at the end of ``day`` (``None`` before the case was opened)."""
+        when = day if isinstance(day, date) else date.fromisoformat(day)
+        state = None
+        for h in self.case.history:
+            if h.on > when:
+                break
+            state = h.to_state
+        return state
+
+    def text(self) -> str:
+        lines = [f"provider `{self.provider_id}` on `{self.pack_id}` v{self.pack_version} "
+                 f"(sha256 {self.pack_sha256[:12]}), {self.opened_on.isoformat()} to {self.until.isoformat()}"]
+        pad = " " * 12
+        for d in self.days:
+            rows: list[str] = []
+            for h in d.moves:
+                if h.kind == "opened":
+                    rows.append(f"opened at `{h.to_state}`")
+                    continue
+                how = " (guard overridden: " + (h.override or "") + ")" if h.guard == "overridden" else ""
+                rows.append(f"moved `{h.transition}`: {h.from_state} -> {h.to_state} ({h.direction}){how}")
+                rows += [f"  closed `{c.id}` ({c.outcome})" for c in h.closed]
+                rows += [f"  started `{s.id}`: {s.text}, due {s.due.isoformat()} ({s.after}; {s.source})" for s in h.started]
+                rows += [f"  WARNING{'' if w.certain else ' (not checked: missing ' + ', '.join(w.missing) + ')'}: "
+                         f"{w.message} ({w.source})" for w in h.warnings]
+            rows += [f"due today: `{x.id}` {x.text}" for x in d.due]
+            rows += [f"MISSED `{m.deadline.id}` (due {m.deadline.due.isoformat()})"
+                     + (f"; `{m.on_miss}` is now open" if m.on_miss else "") for m in d.missed]
+            for r in d.refused:
+                move = f"`{r.event.transition}`" if r.event.transition else f"trigger `{_trigger_text(r.event)}`"
+                rows.append(f"REFUSED {move}")
+                rows += [f"  [{c}] {why}" for c, why in zip(r.codes, r.reasons)]
+            for k, row in enumerate(rows):
+                head = f"{d.on.isoformat()}  {d.state:<{max(len(d.state), 20)}}  " if k == 0 else pad + " " * 22
+                lines.append(head + row)
+        lines.append(f"at the end ({self.until.isoformat()}): " + self.report.text())
+        if self.ignored:
+            lines.append(f"ignored {len(self.ignored)} event(s) dated after {self.until.isoformat()}")
+        return "\n".join(lines)
+
+
+def simulate(pack: PolicyPack, provider_id: str, events: Iterable[CaseEvent | Mapping[str, Any]], until: date | str,
+             *, opened_on: date | str | None = None) -> Timeline:
+    """Replay dated events through the ladder up to ``until``: no timer, every deadline computed.
+
+    The case opens on ``opened_on`` (default: the first event's date). Refused moves are
+    recorded with their reasons, not raised; a deadline whose day passes with the case
+    still in its state is recorded as missed on the following day.
+    """
+    end = until if isinstance(until, date) else date.fromisoformat(until)
+    ordered = [e for _, e in sorted(enumerate(_events(events)), key=lambda p: (p[1].on, p[0]))]
+    kept = [e for e in ordered if e.on <= end]
+    start = (opened_on if isinstance(opened_on, date) else date.fromisoformat(opened_on)) if opened_on else (
+        kept[0].on if kept else end)
+    case = open_case(pack, provider_id, start)
+    days: dict[date, dict[str, list[Any]]] = {}
+    states: dict[date, str] = {}
+
+    def day(d: date) -> dict[str, list[Any]]:
+        return days.setdefault(d, {"moves": [], "refused": [], "due": [], "missed": []})
+
+    day(start)["moves"].append(case.history[0])
+    states[start] = case.state
+    seen_due: set[tuple[str, str, date]] = set()
+    seen_missed: set[tuple[str, str, date]] = set()
+    key = lambda d: (d.id, d.set_by, d.started_on)  # noqa: E731
+    i, current = 0, start
+    while True:
+        upcoming = [max(kept[i].on, current)] if i < len(kept) else []  # early events are refused, not lost
+        for d in case.deadlines:
+            upcoming += [d.due] if key(d) not in seen_due else []
+            upcoming += [d.due + timedelta(days=1)] if key(d) not in seen_missed else []
+        upcoming = [u for u in upcoming if current <= u <= end]
+        if not upcoming:
+            break
+        today = min(upcoming)
+        running = case.deadlines
+        for d in running:
+            if d.due < today and key(d) not in seen_missed:
+                seen_missed.add(key(d))
+                day(today)["missed"].append(Missed(deadline=d, on_miss=d.on_miss))
+        while i < len(kept) and kept[i].on <= today:
+            try:
+                case = advance(pack, case, kept[i])
+                day(today)["moves"].append(case.history[-1])
+            except TransitionError as exc:
+                day(today)["refused"].append(Refusal(event=kept[i], codes=tuple(d.code for d in exc.diagnostics),
+                                                     reasons=tuple(d.message for d in exc.diagnostics)))
+            i += 1
+        for d in running + case.deadlines:
+            if d.due == today and key(d) not in seen_due:
+                seen_due.add(key(d))
+                day(today)["due"].append(d)
+        states[today] = case.state
+        current = today + timedelta(days=1)
+    timeline_days = tuple(TimelineDay(on=d, state=states[d], **{k: tuple(v) for k, v in days[d].items()})
+                          for d in sorted(days) if any(days[d].values()))
+    return Timeline(pack_id=pack.id, pack_version=pack.version, pack_sha256=pack.sha256, provider_id=provider_id,
+                    opened_on=start, until=end, days=timeline_days, ignored=tuple(e for e in ordered if e.on > end),
+                    case=case, report=due(pack, case, end))
