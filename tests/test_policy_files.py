@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from carepolicy.loader import load_pack
-from carepolicy.policytest import load_tests, run_case
+from carepolicy.policytest import load_tests, run_case, run_walk
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_FILES = sorted((ROOT / "policies").glob("*.tests.yaml")) + sorted((ROOT / "tests/data/packs/valid").glob("*.tests.yaml"))
@@ -21,6 +21,22 @@ def _cases():
             # a `todo` case is expected to fail; strict, so one that starts passing is reported
             marks = [pytest.mark.xfail(reason="todo: not yet expected to pass", strict=True)] if case.todo else []
             yield pytest.param(f, pack_path, case, id=f"{f.stem}::{case.name}", marks=marks)
+
+
+def _walks():
+    for f in TEST_FILES:
+        spec, pack_path = load_tests(f)
+        for walk in spec.walks:
+            marks = [pytest.mark.xfail(reason="todo: not yet expected to pass", strict=True)] if walk.todo else []
+            yield pytest.param(f, pack_path, walk, id=f"{f.stem}::walk::{walk.name}", marks=marks)
+
+
+@pytest.mark.parametrize(("tests_file", "pack_path", "walk"), list(_walks()))
+def test_policy_walk(tests_file, pack_path, walk):
+    pack = _PACKS.get(pack_path) or _PACKS.setdefault(pack_path, load_pack(pack_path))
+    spec, _ = load_tests(tests_file)
+    result = run_walk(pack, spec, walk, str(tests_file))
+    assert not result.failures, "\n".join(result.failures)
 
 
 @pytest.mark.parametrize(("tests_file", "pack_path", "case"), list(_cases()))

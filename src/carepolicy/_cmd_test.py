@@ -21,15 +21,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
-def walked_transitions(pack: Any) -> set[str]:
-    """Ladder transitions exercised by the pack's lifecycle walks, if the lifecycle module provides them."""
-    try:
-        from .lifecycle import walked_transitions as walked  # type: ignore[attr-defined]
-    except ImportError:
-        return set()
-    return set(walked(pack))
-
-
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     groups = run_paths_by_pack(args.paths)
     results = [r for _, rs in groups for r in rs]
@@ -37,7 +28,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if args.coverage:
         for pack, rs in groups:
             if pack is not None:
-                covs.append(coverage(pack, [(r.evidence, r.decision) for r in rs], walked_transitions(pack)))
+                covs.append(coverage(pack, [(r.evidence, r.decision) for r in rs], [t for r in rs for t in r.transitions]))
     if args.format == "json":
         json.dump({"results": [{"file": r.file, "name": r.name, "outcome": r.outcome, "failures": r.failures} for r in results],
                    "coverage": [c.to_dict() for c in covs]}, stdout, indent=2)

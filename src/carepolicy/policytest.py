@@ -65,11 +65,40 @@ class TestCase(_Spec):
     source: str | None = None
 
 
+class WalkStep(_Spec):
+    """One move on the ladder: a transition id or a trigger, with what the move needs."""
+
+    on: PackDate
+    transition: str | None = None
+    trigger: dict[str, Any] | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict, description="merged over the walk's evidence")
+    approvals: list[dict[str, Any]] = Field(default_factory=list)
+    attendees: list[str] = Field(default_factory=list)
+    override: str | None = None
+    note: str | None = None
+    refused: str | None = Field(None, description="the move must be refused with this code, e.g. CP506")
+    state: str | None = Field(None, description="the state the case must be in after the step")
+    warnings_contain: list[str] | None = None
+
+
+class Walk(_Spec):
+    """A provider's case walked along the ladder, step by step."""
+
+    __test__: ClassVar[bool] = False
+    name: Annotated[str, Field(min_length=1)]
+    opened_on: PackDate
+    evidence: dict[str, Any] = Field(default_factory=dict, description="merged over `base_evidence`")
+    steps: Annotated[list[WalkStep], Field(min_length=1)]
+    due: dict[str, PackDate] = Field(default_factory=dict, description="deadline id -> due date at the end")
+    todo: bool = False
+
+
 class TestFile(_Spec):
     __test__: ClassVar[bool] = False
     pack: str
     base_evidence: dict[str, Any] = Field(default_factory=dict)
     cases: Annotated[list[TestCase], Field(min_length=1)]
+    walks: list[Walk] = Field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +109,7 @@ class CaseResult:
     failures: list[str] = field(default_factory=list)
     decision: Decision | None = None
     evidence: dict[str, Any] | None = None
+    transitions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -120,7 +150,8 @@ def run_file(path: str | os.PathLike[str], pack: PolicyPack | None = None) -> li
     spec, pack_path = load_tests(path)
     if pack is None:
         pack = load_pack(pack_path)
-    return [run_case(pack, spec, case, os.fspath(path)) for case in spec.cases]
+    return [run_case(pack, spec, case, os.fspath(path)) for case in spec.cases] + [
+        run_walk(pack, spec, walk, os.fspath(path)) for walk in spec.walks]
 
 
 def run_tests(paths: Iterable[str | os.PathLike[str]]) -> list[CaseResult]:
@@ -141,6 +172,58 @@ def run_case(pack: PolicyPack, spec: TestFile, case: TestCase, file: str) -> Cas
     if case.todo:
         return CaseResult(file, case.name, "skipped", failures, decision, evidence)
     return CaseResult(file, case.name, "failed" if failures else "passed", failures, decision, evidence)
+
+
+def run_walk(pack: PolicyPack, spec: TestFile, walk: Walk, file: str) -> CaseResult:
+    """Walk a case along the ladder; every step is checked, refusals included."""
+    from .errors import TransitionError
+    from .lifecycle import advance, open_case
+
+    base = merge(spec.base_evidence, walk.evidence)
+    name = f"walk: {walk.name}"
+    failures: list[str] = []
+    taken: list[str] = []
+    try:
+        case = open_case(pack, base.get("provider", {}).get("id", "provider"), walk.opened_on)
+    except PolicyError as exc:
+        return CaseResult(file, name, "error", [str(exc)])
+    for i, step in enumerate(walk.steps, 1):
+        event: dict[str, Any] = {"on": step.on, "evidence": merge(base, step.evidence),
+                                 "approvals": step.approvals, "attendees": step.attendees}
+        for key in ("transition", "trigger", "override", "note"):
+            if getattr(step, key) is not None:
+                event[key] = getattr(step, key)
+        what = step.transition or (step.trigger or {}).get("name") or "move"
+        try:
+            after = advance(pack, case, event)
+        except TransitionError as exc:
+            codes = [d.code for d in exc.diagnostics]
+            if step.refused is None:
+                failures.append(f"step {i} `{what}` on {step.on}: refused: " + "; ".join(d.message for d in exc.diagnostics))
+                break
+            if step.refused not in codes:
+                failures.append(f"step {i} `{what}`: expected refusal {step.refused}, got {', '.join(codes)}")
+            continue
+        except PolicyError as exc:
+            failures.append(f"step {i} `{what}`: {exc}")
+            break
+        if step.refused is not None:
+            failures.append(f"step {i} `{what}`: expected refusal {step.refused}, but the case moved to `{after.state}`")
+        case = after
+        entry = case.history[-1]
+        if entry.transition:
+            taken.append(entry.transition)
+        if step.state is not None and case.state != step.state:
+            failures.append(f"step {i} `{what}`: expected state `{step.state}`, got `{case.state}`")
+        for text in step.warnings_contain or []:
+            if not any(text in w.message for w in entry.warnings):
+                failures.append(f"step {i} `{what}`: no warning contains {text!r}")
+    open_deadlines = {d.id: d.due for d in case.deadlines}
+    for deadline, when in walk.due.items():
+        if open_deadlines.get(deadline) != when:
+            failures.append(f"deadline `{deadline}`: expected due {when.isoformat()}, got {open_deadlines.get(deadline)}")
+    outcome: Literal["passed", "failed", "skipped"] = "skipped" if walk.todo else ("failed" if failures else "passed")
+    return CaseResult(file, name, outcome, failures, transitions=taken)
 
 
 def check(d: Decision, e: Expect) -> list[str]:
@@ -245,7 +328,9 @@ def run_paths_by_pack(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Pol
         try:
             spec, pack_path = load_tests(f)
             pack = load_pack(pack_path)
-            out.append((pack, [run_case(pack, spec, case, os.fspath(f)) for case in spec.cases]))
+            results = [run_case(pack, spec, case, os.fspath(f)) for case in spec.cases]
+            results += [run_walk(pack, spec, walk, os.fspath(f)) for walk in spec.walks]
+            out.append((pack, results))
         except PolicyError as exc:
             out.append((None, [CaseResult(os.fspath(f), "(loading)", "error", [str(exc)])]))
     return out

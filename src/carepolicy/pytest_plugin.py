@@ -21,7 +21,6 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     threshold = session.config.getoption("--policy-coverage", default=None)
     if threshold is None:
         return
-    from ._cmd_test import walked_transitions
     from .coverage import coverage
     from .policytest import run_paths_by_pack
 
@@ -31,7 +30,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         if pack is None:
             failed = True
             continue
-        cov = coverage(pack, [(r.evidence, r.decision) for r in results], walked_transitions(pack))
+        cov = coverage(pack, [(r.evidence, r.decision) for r in results], [t for r in results for t in r.transitions])
         if reporter is not None:
             reporter.write_line(cov.render())
         if not cov.meets(threshold):
