@@ -7,7 +7,8 @@ from datetime import date
 from typing import IO, Any
 
 from .loader import load_pack
-from .models import AllOf, AnyOf, BandsDecision, CountEvents, NotOf, Pack, Test
+from .lifecycle import describe as condition_text
+from .models import BandsDecision, Pack
 
 
 def add_parser(sub: Any) -> None:
@@ -38,50 +39,6 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
             continue
         stdout.write(f"  {step.decision:24} {step.rule:32} {step.result}\n")
     return 0
-
-
-def condition_text(c: Any) -> str:
-    """A condition in words."""
-    if isinstance(c, AllOf):
-        return "(" + " and ".join(condition_text(x) for x in c.all) + ")"
-    if isinstance(c, AnyOf):
-        return "(" + " or ".join(condition_text(x) for x in c.any) + ")"
-    if isinstance(c, NotOf):
-        return "not " + condition_text(c.not_)
-    if isinstance(c, CountEvents):
-        q = c.count_events
-        bound = f"at least {c.at_least}" if c.at_least is not None else f"at most {c.at_most}"
-        text = f"{bound} {'/'.join(q.kinds)} event(s)"
-        if q.within:
-            text += f" in the last {q.within}"
-        if q.where:
-            text += " where " + ", ".join(f"{w.field} {_op_words(w)}" for w in q.where)
-        if q.group_by:
-            text += f" with the same {q.group_by}"
-        return text
-    if isinstance(c, Test):
-        kind, subject = c.subject
-        op, arg = c.operator
-        who = {"input": f"`{subject}`", "decision": f"decision `{subject}`"}.get(kind)
-        if who is None:
-            who = ("any of " if kind == "any_of" else "all of ") + ", ".join(f"`{s}`" for s in subject)
-        words = {"is": "is", "is_not": "is not", "in": "is one of", "not_in": "is none of", "at_least": "is at least",
-                 "at_most": "is at most", "above": "is above", "below": "is below", "worse_than": "is worse than",
-                 "no_better_than": "is no better than", "better_than": "is better than", "no_worse_than": "is no worse than",
-                 "within": "is within the last", "older_than": "is older than"}
-        if op == "known":
-            return f"{who} is {'known' if arg else 'missing'}"
-        value = ", ".join(map(str, arg)) if isinstance(arg, list) else str(arg).lower() if isinstance(arg, bool) else str(arg)
-        return f"{who} {words[op]} {value}"
-    return str(c)
-
-
-def _op_words(w: Any) -> str:
-    if w.is_ is not None:
-        return f"is {w.is_}"
-    if w.in_ is not None:
-        return "is one of " + ", ".join(map(str, w.in_))
-    return f"is at least {w.at_least}"
 
 
 def describe(pack: Pack) -> str:
