@@ -223,16 +223,15 @@ def test_evaluate_usage_and_io_errors_are_exit_2(argv: tuple[str, ...], message:
     assert cli(*argv) == (2, "", message)
 
 
-@pytest.mark.xfail(strict=True, reason="engine defect (usability): `evaluate --as-of` a date on which no pack is in "
-                   "force prints `[]` and exits 0 with nothing on stderr; it should say no pack is in force")
 def test_evaluate_when_no_pack_is_in_force_says_so() -> None:
     code, out, err = cli("evaluate", MEADOWBANK, "--packs", EVERYTHING, "--as-of", "2023-01-01", "--format", "json")
     assert "in force" in err
 
 
 def test_evaluate_when_no_pack_is_in_force_evaluates_nothing() -> None:
-    code, out, _ = cli("evaluate", MEADOWBANK, "--packs", EVERYTHING, "--as-of", "2023-01-01", "--format", "json")
-    assert (code, json.loads(out)) == (0, [])
+    code, out, err = cli("evaluate", MEADOWBANK, "--packs", EVERYTHING, "--as-of", "2023-01-01", "--format", "json")
+    assert (code, out) == (1, "")
+    assert err == "carepolicy: pack `example-everything` has no version in force on 2023-01-01\n"
 
 
 # =========================================================================== schema

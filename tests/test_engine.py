@@ -774,11 +774,6 @@ decisions:
     assert pack.evaluate(ev(provider={"service_type": "domiciliary"}, assessment={"risk_profile_score": 1}), AS_OF).headline.value == "green"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect: a decision reading a decision in `conflict` becomes `insufficient_evidence` with an "
-    "empty `missing` list, so the report blames evidence that is not missing",
-)
 def test_reading_a_conflicted_decision_does_not_blame_missing_evidence() -> None:
     pack = make_pack(
         """
@@ -1242,9 +1237,6 @@ def test_bad_as_of_is_an_evaluation_error(bad: str) -> None:
         make_pack(BANDS).evaluate(ev(), bad)
 
 
-@pytest.mark.xfail(strict=True, reason="engine defect: a datetime as-of date escapes as TypeError "
-                   "(`can't compare datetime.datetime to datetime.date`) instead of being used as its date or "
-                   "refused with EvaluationError")
 def test_datetime_as_of_is_not_a_type_error() -> None:
     try:
         make_pack(BANDS).evaluate(ev(), datetime(2026, 1, 5, 9, 30))
@@ -1252,10 +1244,6 @@ def test_datetime_as_of_is_not_a_type_error() -> None:
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="engine defect: the loader accepts durations that overflow the calendar "
-                   "(`99999 years`, `99999999999999999999 days`); evaluation then raises a bare ValueError "
-                   "(`... falls outside the dates Python can represent`) instead of a located PackLoadError at load "
-                   "time or an EvaluationError")
 @pytest.mark.parametrize("duration", ["99999 years", "99999999999999999999 days", "3000 years"])
 def test_a_duration_too_long_for_the_calendar_never_escapes_as_value_error(duration: str) -> None:
     body = BANDS + f"""
@@ -1300,8 +1288,6 @@ def test_evidence_that_is_not_evidence_is_an_evidence_error(evidence: Any) -> No
         make_pack(BANDS).evaluate(evidence, AS_OF)
 
 
-@pytest.mark.xfail(strict=True, reason="engine defect: evidence diagnostics with no source file render as "
-                   "`<pack>: error[CP401] ...`; evidence is not a pack (expected e.g. `<evidence>`)")
 def test_evidence_diagnostic_without_a_file_does_not_claim_to_be_in_the_pack() -> None:
     with pytest.raises(EvidenceError) as info:
         make_pack(BANDS).evaluate(ev(assessment={"risk_profile_scor": 3}), AS_OF)

@@ -164,16 +164,11 @@ def test_dates_that_are_not_text_are_refused() -> None:
     assert errors(with_(history={"last_qpip_ended_on": datetime(2024, 1, 2, 3, 4)}))[0][1] == "input should be a valid date"
 
 
-@pytest.mark.xfail(strict=True, reason="engine defect (cosmetic): evidence date errors keep pydantic's prefix: "
-                   "`value error, \\`2024-02-30\\` is not a date...` (the pack loader strips it)")
 def test_bad_date_message_has_no_pydantic_prefix() -> None:
     [(_, message, _)] = errors(with_(history={"last_qpip_ended_on": "2024-02-30"}))
     assert message == "`2024-02-30` is not a date; write it as YYYY-MM-DD"
 
 
-@pytest.mark.xfail(strict=True, reason="engine defect: evidence dates go through date.fromisoformat, which on Python "
-                   "3.11+ also accepts `20240102` and `2024-W01-2`; the message, the docs and the evidence JSON schema "
-                   "(format: date) allow only YYYY-MM-DD, so the schema rejects evidence the engine accepts")
 @pytest.mark.parametrize("odd", ["20240102", "2024-W01-2"])
 def test_only_extended_iso_dates_are_accepted(odd: str) -> None:
     errors(with_(history={"last_qpip_ended_on": odd}))

@@ -240,15 +240,13 @@ def test_same_version_twice_is_cp220(tmp_path: Path) -> None:
     assert [d.code for d in info.value.diagnostics] == ["CP220"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine defect: CP220 (overlapping versions) has no line or column although "
-                   "the file has a position for `pack.effective_from`")
 def test_overlapping_versions_diagnostic_is_located(tmp_path: Path) -> None:
     _versioned(tmp_path, "v1.yaml", "1.0", "2024-01-01", None)
     _versioned(tmp_path, "v2.yaml", "2.0", "2025-01-01", None)
     with pytest.raises(PackLoadError) as info:
         load_packs(tmp_path)
     [d] = info.value.diagnostics
-    assert (d.line, d.col) == (7, 19)
+    assert (d.file, d.line, d.col) == (str(tmp_path / "v2.yaml"), 9, 19)  # v2's `effective_from` value
 
 
 def test_a_pack_with_several_problems_reports_them_all() -> None:

@@ -155,6 +155,7 @@ def check_pack(pack: Pack) -> list[Problem]:
     unique(rule_ids, "rule")
 
     # -- inputs match the evidence model ------------------------------------
+    broken: set[str] = set()  # inputs already reported: checks that read them would only echo the problem
     for i, inp in enumerate(pack.inputs):
         path = ("inputs", i)
         try:
@@ -165,10 +166,17 @@ def check_pack(pack: Pack) -> list[Problem]:
             owner = _owner_fields(".".join(prefix))
             add("CP204", f"input `{inp.id}`: `{inp.path}` is not a field of the evidence (no `{bad}`)",
                 path + ("path",), did_you_mean(bad, owner))
+            broken.add(inp.id)
             continue
         if not _type_ok(inp.type, annotation):
-            add("CP205", f"input `{inp.id}` is declared `{inp.type}` but evidence `{inp.path}` is {_describe(annotation)}",
-                path + ("type",), f"declare it as `{_suggest_type(annotation)}`")
+            group = _model_fields(annotation)
+            if group:
+                add("CP205", f"input `{inp.id}`: evidence `{inp.path}` is a group of fields, not a value",
+                    path + ("path",), "name one of its fields, e.g. " + ", ".join(f"`{inp.path}.{f}`" for f in group[:3]))
+            else:
+                add("CP205", f"input `{inp.id}` is declared `{inp.type}` but evidence `{inp.path}` is {_describe(annotation)}",
+                    path + ("type",), f"declare it as `{_suggest_type(annotation)}`")
+            broken.add(inp.id)
             continue
         if inp.type == "scale":
             if inp.scale is None:
@@ -206,12 +214,13 @@ def check_pack(pack: Pack) -> list[Problem]:
             inp = inputs.get(d.input)
             if inp is None:
                 add("CP203", f"decision `{d.id}`: unknown input `{d.input}`", dpath + ("input",), did_you_mean(d.input, inputs))
-            elif inp.type not in ("integer", "number"):
+            elif inp.type not in ("integer", "number") and d.input not in broken:
                 add("CP206", f"decision `{d.id}`: bands need a number, but input `{d.input}` is `{inp.type}`", dpath + ("input",))
             for j, b in enumerate(d.bands):
                 check_value(b.value, dpath + ("bands", j, "value"))
             integer = inp is not None and inp.type == "integer"
-            problems.extend(_check_bands(d, dpath, integer))
+            if d.input not in broken:
+                problems.extend(_check_bands(d, dpath, integer))
         else:
             for j, r in enumerate(d.rows):
                 check_value(r.value, dpath + ("rows", j, "value"))
@@ -241,8 +250,9 @@ def check_pack(pack: Pack) -> list[Problem]:
     for cond, cpath, owner in pack_conditions(pack):
         for leaf, lpath in walk_conditions(cond, cpath):
             if isinstance(leaf, CountEvents):
-                problems.extend(_check_events(leaf, lpath, inputs))
-            else:
+                if leaf.count_events.input not in broken:
+                    problems.extend(_check_events(leaf, lpath, inputs))
+            elif not (set(_subject_inputs(leaf)) & broken):
                 problems.extend(_check_test(leaf, lpath, inputs, scales, pack, order, owner))
 
     # -- outcomes -----------------------------------------------------------
@@ -264,6 +274,20 @@ def check_pack(pack: Pack) -> list[Problem]:
     return problems
 
 
+def _subject_inputs(test: Test) -> list[str]:
+    kind, subject = test.subject
+    if kind == "decision":
+        return []
+    return [subject] if kind == "input" else list(subject)
+
+
+def _model_fields(annotation: Any) -> list[str]:
+    from ._compile import _model_in
+
+    model = _model_in(annotation)
+    return list(model.model_fields) if model is not None else []
+
+
 def _owner_fields(prefix: str) -> list[str]:
     from ._compile import _model_in
 
@@ -278,7 +302,9 @@ def _describe(annotation: Any) -> str:
     bases = _base_types(annotation)
     if bases and all(isinstance(b, type) and issubclass(b, BaseModel) for b in bases):
         return "a group of fields, not a value"
-    return "`" + " | ".join(sorted(getattr(b, "__name__", str(b)) for b in bases)) + "`"
+    words = {int: "a whole number", float: "a number", bool: "true or false", str: "text", date: "a date",
+             list: "a list of events"}
+    return " or ".join(sorted(words.get(b, getattr(b, "__name__", str(b))) for b in bases))
 
 
 def _suggest_type(annotation: Any) -> str:
@@ -313,8 +339,9 @@ def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
         if prev.max is not None:
             if cur.min <= prev.max:
                 if not d.allow_overlaps:
+                    both = (f"{_fmt(cur.min)} falls" if cur.min == prev.max else f"{_fmt(cur.min)} to {_fmt(prev.max)} fall")
                     out.append(("CP209", f"decision `{d.id}`: bands `{prev.id}` and `{cur.id}` overlap: "
-                                f"{_fmt(cur.min)} to {_fmt(prev.max)} fall in both", dpath + ("bands", j, "min"),
+                                f"{both} in both", dpath + ("bands", j, "min"),
                                 f"start `{cur.id}` at {_fmt(prev.max + 1) if integer else 'a number above ' + _fmt(prev.max)}, "
                                 "or set `allow_overlaps: true` (the first band wins)"))
                 continue
@@ -415,6 +442,8 @@ def _check_test(test: Test, path: Path, inputs: dict[str, Any], scales: dict[str
             out.append(("CP206", f"`{op}` compares positions on a scale, but `{n}` is `{type_}`", opath, hint))
         elif op in SCALE_OPS and scale in scales and not scales[scale].ordered:
             out.append(("CP216", f"`{op}` needs an ordered scale, `{scale}` is unordered", opath))
+        elif op in NUMERIC_OPS and not isinstance(arg, (int, float)) or (op in NUMERIC_OPS and isinstance(arg, bool)):
+            out.append(("CP206", f"`{op}` compares numbers, so give it a number, not `{arg}`", opath))
         elif op in DATE_OPS and type_ != "date":
             out.append(("CP206", f"`{op}` compares dates, but `{n}` is `{type_}`", opath))
         else:
@@ -444,4 +473,6 @@ def _check_operand(name: str, type_: str, scale: str | None, op: str, arg: Any, 
             out.append(("CP206", f"`{name}` is true or false, not `{v}`", path, "write `true` or `false`"))
         elif type_ == "date":
             out.append(("CP206", f"compare date `{name}` with `within` or `older_than`", path))
+        elif type_ == "text" and not isinstance(v, str):
+            out.append(("CP206", f"`{name}` is text, so compare it with text, not `{v}`", path, f"write `\"{v}\"`"))
     return out

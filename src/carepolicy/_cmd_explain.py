@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from typing import IO, Any
 
 from .loader import load_pack
@@ -25,10 +24,10 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if args.evidence is None:
         stdout.write(describe(pack.model) + "\n")
         return 0
-    try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
-    except ValueError:
-        stderr.write(f"carepolicy: --as-of `{args.as_of}` is not a date; write it as YYYY-MM-DD\n")
+    from .cli import parse_as_of
+
+    as_of = parse_as_of(args.as_of, stderr)
+    if as_of is None:
         return 2
     with open(args.evidence, "rb") as fh:
         decision = pack.evaluate(fh.read(), as_of)

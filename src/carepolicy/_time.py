@@ -125,7 +125,15 @@ def parse_duration(text: str) -> Duration:
             # Suggest the canonical spelling, so `6 wek` gets `6 weeks`, not `6 week`.
             message += f"; did you mean `{Duration(int(number), _UNIT_WORDS[close[0]])}`?"
         raise ValueError(message)
-    return Duration(int(number), unit)
+    amount = int(number) if len(number) <= 9 else _MAX_AMOUNT[unit] + 1
+    if amount > _MAX_AMOUNT[unit]:
+        raise ValueError(f"`{shown}` is too long for a deadline or window; the longest is "
+                         f"{Duration(_MAX_AMOUNT[unit], unit)} (100 years)")
+    return Duration(amount, unit)
+
+
+# A century is far beyond any framework's deadline, and keeps every date arithmetic in range.
+_MAX_AMOUNT = {"days": 36_525, "weeks": 5_218, "months": 1_200, "years": 100, "working_days": 26_000}
 
 
 @lru_cache(maxsize=512)

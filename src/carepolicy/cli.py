@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -118,6 +119,19 @@ def expand(paths: Sequence[str], suffix: str) -> list[Path]:
     return out
 
 
+def parse_as_of(text: str | None, stderr: IO[str]) -> date | None:
+    """The --as-of date (today when not given), or ``None`` after saying what is wrong."""
+    if text is None:
+        return date.today()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        stderr.write(f"carepolicy: --as-of `{text}` is not a date; write it as YYYY-MM-DD\n")
+        return None
+
+
 def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     try:
         files = expand(args.packs, ".yaml")
@@ -163,10 +177,8 @@ def _load_library(spec: str) -> PackLibrary:
 
 
 def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
-    except ValueError:
-        stderr.write(f"carepolicy: --as-of `{args.as_of}` is not a date; write it as YYYY-MM-DD\n")
+    as_of = parse_as_of(args.as_of, stderr)
+    if as_of is None:
         return EXIT_USAGE
     try:
         library = _load_library(args.packs)
@@ -176,6 +188,11 @@ def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_USAGE
     decisions: list[Decision] = []
     status = EXIT_OK
+    idle = [pid for pid in library if not any(p.in_force(as_of) for p in library[pid])]
+    for pid in idle:
+        stderr.write(f"carepolicy: pack `{pid}` has no version in force on {as_of.isoformat()}\n")
+    if idle and len(idle) == len(library):
+        return EXIT_INVALID
     for f in files:
         try:
             evidence = parse_evidence(f.read_bytes(), source=str(f))

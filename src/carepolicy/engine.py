@@ -8,7 +8,8 @@ global state, so one pack may be shared by any number of threads.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Any
 
 from ._version import __version__
@@ -134,11 +135,12 @@ class PolicyPack:
                 elif o.status == "no_value":
                     ctx.values[d.id] = None
                 else:
-                    missing = tuple(dict.fromkeys(o.missing))
+                    # a conflict is not missing evidence: downstream tests name the decision instead
+                    missing = tuple(dict.fromkeys(o.missing)) or (f"{d.id} (conflict)",)
                     ctx.unsettled[d.id] = missing
                     if isinstance(o.value, list):
                         ctx.partial[d.id] = o.value
-                    for m in missing:
+                    for m in (missing if o.status == "insufficient_evidence" else ()):
                         needed.setdefault(m, []).append(d.id)
                 results.append(self._result(d, o))
         else:
@@ -285,11 +287,20 @@ def _band_text(b: Any) -> str:
     return "any value"
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2899, 12, 31)
+
+
 def _as_date(value: date | str) -> date:
+    if isinstance(value, datetime):
+        raise EvaluationError(f"as-of `{value}` is a date and time; pass a date (`.date()`)")
     if isinstance(value, date):
+        if not EARLIEST <= value <= LATEST:
+            raise EvaluationError(f"as-of date {value.isoformat()} is outside {EARLIEST.year}-{LATEST.year}")
         return value
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise EvaluationError(f"as-of date `{value}` is not a date; write it as YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        return _as_date(date.fromisoformat(value))
     except (TypeError, ValueError):
         raise EvaluationError(f"as-of date `{value}` is not a date; write it as YYYY-MM-DD") from None
 

@@ -54,7 +54,7 @@ class Diagnostic:
     @property
     def location(self) -> str:
         """``file:line:col`` (or as much of it as is known)."""
-        parts = [self.file or "<pack>"]
+        parts = [self.file or "<input>"]
         if self.line is not None:
             parts.append(str(self.line))
             if self.col is not None:

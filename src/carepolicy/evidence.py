@@ -13,6 +13,7 @@ strings and booleans are not numbers. Dates are ISO ``YYYY-MM-DD`` strings in JS
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -102,10 +103,15 @@ class _Strict(BaseModel):
         field = cls.model_fields.get(info.field_name)
         if isinstance(value, str) and field is not None and _is_date_annotation(field.annotation):
             try:
+                if not _ISO_DATE.fullmatch(value):
+                    raise ValueError
                 return date.fromisoformat(value)
             except ValueError:
                 raise ValueError(f"`{value}` is not a date; write it as YYYY-MM-DD") from None
         return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _is_date_annotation(annotation: Any) -> bool:
@@ -323,7 +329,8 @@ def _diagnostic(err: Any, source: str | None) -> Diagnostic:
         hint = did_you_mean(str(loc[-1]), list(model.model_fields) if model else [])
         message = f"unknown field `{loc[-1]}`"
     else:
-        message = err["msg"][0].lower() + err["msg"][1:]
+        message = err["msg"].removeprefix("Value error, ")
+        message = message[0].lower() + message[1:]
     return Diagnostic(code="CP401", message=message, file=source, path=path, hint=hint)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -47,17 +48,17 @@ def loads_pack(data: bytes | str, filename: str = "<string>") -> PolicyPack:
     """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     parsed, positions = read_yaml(raw, filename, max_bytes=MAX_PACK_BYTES)
-    model = parse_pack(parsed, positions, filename)
+    model = parse_pack(parsed, positions, filename, raw.decode("utf-8", errors="replace"))
     return PolicyPack(model, hashlib.sha256(raw).hexdigest(), filename)
 
 
-def parse_pack(data: Any, positions: Positions, filename: str) -> Pack:
+def parse_pack(data: Any, positions: Positions, filename: str, text: str | None = None) -> Pack:
     """Validate plain data into a :class:`Pack` and run every static check on it."""
     try:
         model = Pack.model_validate(data)
     except ValidationError as exc:
-        diags = [_from_pydantic(e, data, positions, filename) for e in exc.errors(include_url=False)]
-        raise PackLoadError(f"{filename}: the pack does not match the pack format", _dedupe(diags)) from None
+        diags = schema_diagnostics(exc, data, positions, filename, text)
+        raise PackLoadError(f"{filename}: the pack does not match the pack format", diags) from None
     except RecursionError:
         raise PackLoadError(f"{filename}: nesting too deep", [
             Diagnostic(code="CP107", message="conditions nest too deeply", file=filename, line=1, col=1)
@@ -114,13 +115,26 @@ def _overlapping_versions(packs: list[PolicyPack]) -> list[Diagnostic]:
         for a, b in zip(versions, versions[1:]):
             end = a.model.pack.effective_to
             if end is None or end >= b.model.pack.effective_from:
+                mark = _mark_in_file(b.file, ("pack", "effective_from"))
                 out.append(Diagnostic(
                     code="CP220", file=b.file, path="pack.effective_from",
+                    line=mark.line if mark else None, col=mark.col if mark else None,
                     message=f"pack `{pack_id}` v{b.version} starts {b.model.pack.effective_from} while "
                             f"v{a.version} ({a.file}) is still in force",
                     hint=f"set `effective_to` on v{a.version} to the day before",
                 ))
     return out
+
+
+def _mark_in_file(file: str | None, path: tuple[Any, ...]) -> Any:
+    """Where ``path`` is in a pack file that already loaded (for errors found across files)."""
+    if file is None:
+        return None
+    try:
+        _, positions = read_yaml(Path(file).read_bytes(), file, max_bytes=MAX_PACK_BYTES)
+    except (OSError, PackLoadError):
+        return None
+    return positions.value(path)
 
 
 # ----------------------------------------------------------------- pydantic errors -> located diagnostics
@@ -169,25 +183,95 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, bool]:
     return tuple(path), node, True
 
 
-def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str) -> Diagnostic:
-    loc = tuple(err["loc"])
-    path, node, found = _walk(data, loc)
-    etype = err["type"]
-    message = _MESSAGES.get(etype)
-    expected = None
-    hint = None
-    # the deepest part of the path that exists in the document
+_MEMBERS = {"int", "float", "bool", "str", "date"}
+_TAG_MODELS = {"test": "Test", "all": "AllOf", "any": "AnyOf", "not": "NotOf", "count_events": "CountEvents",
+               "bands": "BandsDecision", "table": "TableDecision"}
+
+
+def schema_diagnostics(exc: ValidationError, data: Any, positions: Positions, filename: str,
+                       text: str | None = None) -> list[Diagnostic]:
+    """pydantic's errors as located diagnostics, one per place (a union's members are merged)."""
+    groups: dict[tuple[Any, ...], list[tuple[Any, list[str]]]] = {}
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        members: list[str] = []
+        while loc and isinstance(loc[-1], str) and (loc[-1] in _MEMBERS or loc[-1].startswith("list[")):
+            members.append(loc[-1])
+            loc = loc[:-1]
+        groups.setdefault(loc, []).append((err, members))
+    lines = text.splitlines() if text is not None else None
+    out = []
+    for loc, items in groups.items():
+        if any(m for _, m in items):
+            out.append(_union_diagnostic(loc, items, data, positions, filename, lines))
+        else:
+            out.extend(_from_pydantic(err, data, positions, filename, lines) for err, _ in items)
+    return _dedupe(out)
+
+
+def _source_text(lines: list[str] | None, mark: Any) -> str | None:
+    """The scalar as written in the file at ``mark`` (so `1.10` is not shown as `1.1`)."""
+    if lines is None or mark is None or not 0 < mark.line <= len(lines):
+        return None
+    rest = lines[mark.line - 1][mark.col - 1:]
+    if rest[:1] in ("'", '"'):
+        end = rest.find(rest[0], 1)
+        return rest[: end + 1] if end > 0 else None
+    for i, ch in enumerate(rest):
+        if ch in ",}]" or (ch == "#" and i and rest[i - 1] == " "):
+            rest = rest[:i]
+            break
+    return rest.strip() or None
+
+
+def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, tuple[Any, ...]]:
+    """(path in the document, node there, deepest existing prefix)."""
+    path, node, _ = _walk(data, loc)
     prefix: tuple[Any, ...] = ()
     probe = data
     for part in path:
         if isinstance(probe, dict) and part in probe:
             probe = probe[part]
-            prefix += (part,)
         elif isinstance(probe, list) and isinstance(part, int) and 0 <= part < len(probe):
             probe = probe[part]
-            prefix += (part,)
         else:
             break
+        prefix += (part,)
+    return path, node, prefix
+
+
+def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], data: Any, positions: Positions,
+                      filename: str, lines: list[str] | None) -> Diagnostic:
+    path, node, prefix = _locate(data, loc)
+    mark = positions.value(prefix)
+    shown = _source_text(lines, mark) or _show(node)
+    members = {m for _, ms in items for m in ms}
+    types = {err["type"] for err, _ in items}
+    hint = None
+    if "finite_number" in types:
+        message = f"numbers must be finite, found `{shown}`"
+    elif isinstance(node, list):
+        message = "expected a single value, found a list"
+        hint = "to test several values use `in:` (or `not_in:`)"
+    elif isinstance(node, dict):
+        message = "expected a single value, found a mapping"
+    elif members <= {"int", "float"}:
+        message = f"expected a number, found `{shown}`"
+        if isinstance(node, str):
+            hint = "write the number without quotes"
+    else:
+        message = f"expected text, a number or true/false, found `{shown}`"
+    return Diagnostic(code="CP201", message=message, file=filename, line=mark.line if mark else None,
+                      col=mark.col if mark else None, path=format_path(path), hint=hint)
+
+
+def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lines: list[str] | None = None) -> Diagnostic:
+    loc = tuple(err["loc"])
+    path, node, prefix = _locate(data, loc)
+    etype = err["type"]
+    message = _MESSAGES.get(etype)
+    expected = None
+    hint = None
     key_name = path[-1] if path else "$"
     if etype == "missing":
         message = f"missing required key `{key_name}`"
@@ -195,36 +279,54 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str) -> 
         hint = _missing_hint(str(key_name))
     elif etype == "extra_forbidden":
         parent = _parent_node(data, prefix[:-1])
-        allowed = _allowed_keys(parent, str(key_name))
+        tag = loc[-2] if len(loc) >= 2 and isinstance(loc[-2], str) and loc[-2] in _TAG_MODELS else None
+        allowed = _allowed_keys(parent, str(key_name), tag)
         message = f"unknown key `{key_name}`"
         hint = did_you_mean(str(key_name), allowed)
         mark = positions.key(prefix)
     else:
         mark = positions.value(prefix)
+        shown = _source_text(lines, mark) if not isinstance(node, (dict, list)) else None
+        shown = shown or _show(node)
         if etype == "literal_error":
             expected_text = err.get("ctx", {}).get("expected", "")
-            message = f"`{_show(node)}` is not allowed here"
+            message = f"`{shown}` is not allowed here"
             expected = f"one of {expected_text}"
             choices = [c.strip().strip("'") for c in expected_text.replace(" or ", ",").split(",") if c.strip()]
             hint = did_you_mean(str(node), choices)
         elif etype == "string_pattern_mismatch":
-            message = f"`{_show(node)}` is not in the right form"
-            hint = _pattern_hint(path)
+            message = f"`{shown}` is not in the right form"
+            hint = _pattern_hint(path, node, shown)
         elif etype == "value_error":
             message = err["msg"].removeprefix("Value error, ")
-        elif etype in ("string_type",) and isinstance(node, (int, float, bool)):
-            message = f"expected text, found `{_show(node)}`"
-            hint = "put it in quotes, e.g. `\"" + _show(node) + "\"`"
-        elif etype == "union_tag_invalid":
+            # point at the key the message names, when the node has it
+            if isinstance(node, dict):
+                for name in re.findall(r"`([a-z_]+)`", message):
+                    if name in node:
+                        mark = positions.value(prefix + (name,)) or mark
+                        path = path + (name,)
+                        break
+        elif etype == "string_type" and node is not None:
+            message = f"expected text, found `{shown}`"
+            if not isinstance(node, (dict, list)):
+                hint = f"put it in quotes: `\"{shown}\"`"
+        elif etype == "string_type":
+            message = "expected text, found `null`"
+        elif etype in ("union_tag_invalid", "union_tag_not_found"):
             tag = err.get("ctx", {}).get("tag")
-            message = f"`kind: {tag}` is not a kind of decision"
-            hint = did_you_mean(str(tag), ["bands", "table"])
-        elif etype == "union_tag_not_found":
-            message = "a decision needs `kind: bands` or `kind: table`"
+            if isinstance(node, dict) and "kind" in node:
+                mark = positions.value(prefix + ("kind",)) or mark
+                path = path + ("kind",)
+            if etype == "union_tag_invalid":
+                written = node.get("kind", tag) if isinstance(node, dict) else tag
+                message = f"`kind: {_show(written)}` is not a kind of decision"
+                hint = did_you_mean(str(tag), ["bands", "table"]) or "use `kind: bands` or `kind: table`"
+            else:
+                message = "a decision needs `kind: bands` or `kind: table`"
         elif message is None:
             message = err["msg"][:1].lower() + err["msg"][1:]
-        elif etype in ("int_type", "float_type", "bool_type", "date_type") and node is not None:
-            message = f"{message}, found `{_show(node)}`"
+        elif etype in ("int_type", "float_type", "bool_type", "date_type"):
+            message = f"{message}, found `{shown}`"
     if etype in ("too_short", "too_long"):
         message = err["msg"][:1].lower() + err["msg"][1:]
     return Diagnostic(
@@ -254,8 +356,10 @@ def _aliases(model: type[BaseModel]) -> set[str]:
     return {f.alias or name for name, f in model.model_fields.items()}
 
 
-def _allowed_keys(parent: Any, bad: str) -> list[str]:
+def _allowed_keys(parent: Any, bad: str, tag: str | None = None) -> list[str]:
     """The keys valid where ``bad`` was written: those of the model that best fits the other keys."""
+    if tag is not None:
+        return sorted(_aliases(getattr(models, _TAG_MODELS[tag])))
     if not isinstance(parent, dict):
         return []
     others = {k for k in parent if k != bad}
@@ -279,7 +383,7 @@ def _missing_hint(key: str) -> str | None:
     return None
 
 
-def _pattern_hint(path: tuple[Any, ...]) -> str | None:
+def _pattern_hint(path: tuple[Any, ...], node: Any = None, shown: str = "") -> str | None:
     last = path[-1] if path else ""
     if last == "version":
         return "write a version in quotes, e.g. `version: \"2.0.0\"`"

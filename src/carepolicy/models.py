@@ -8,6 +8,7 @@ or diffed. Nothing in a pack is ever executed.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal, Union
 
@@ -81,6 +82,8 @@ class _Model(BaseModel):
 def _parse_date(value: Any) -> Any:
     if isinstance(value, str):
         try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError
             return date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"`{value}` is not a date; write it as YYYY-MM-DD, e.g. `2022-12-20`") from None
@@ -248,14 +251,16 @@ class Test(_Model):
     is_not: Scalar | None = None
     in_: Annotated[list[Scalar], Field(min_length=1, max_length=200)] | None = Field(None, alias="in")
     not_in: Annotated[list[Scalar], Field(min_length=1, max_length=200)] | None = None
-    at_least: Number | None = None
-    at_most: Number | None = None
-    above: Number | None = None
-    below: Number | None = None
-    worse_than: Id | None = None
-    no_better_than: Id | None = None
-    better_than: Id | None = None
-    no_worse_than: Id | None = None
+    # Operands are any single value here; the checker says which operator suits which input,
+    # so a number given to `worse_than` is reported as the wrong operator, not as "expected text".
+    at_least: Scalar | None = None
+    at_most: Scalar | None = None
+    above: Scalar | None = None
+    below: Scalar | None = None
+    worse_than: Scalar | None = None
+    no_better_than: Scalar | None = None
+    better_than: Scalar | None = None
+    no_worse_than: Scalar | None = None
     within: DurationText | None = Field(None, description="a date no older than this before the as-of date")
     older_than: DurationText | None = None
     known: bool | None = Field(None, description="`true`: the evidence is present; `false`: it is missing")
@@ -581,10 +586,17 @@ class Ladder(_Model):
 # ----------------------------------------------------------------- the pack
 
 
+def _format_version(value: Any) -> Any:
+    if value != FORMAT_VERSION or isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"`carepolicy:` is the pack format version, the number {FORMAT_VERSION} without quotes")
+    return value
+
+
 class Pack(_Model):
     """One authority's framework as data."""
 
-    carepolicy: Literal[1] = Field(description="pack format version")
+    carepolicy: Annotated[int, BeforeValidator(_format_version)] = Field(
+        description="pack format version", json_schema_extra={"const": FORMAT_VERSION})
     pack: PackMeta
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     scales: Annotated[list[Scale], Field(min_length=1, max_length=100)]

@@ -20,7 +20,7 @@ from ._yaml import read_yaml
 from .decision import Decision
 from .engine import PolicyPack
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
-from .loader import _from_pydantic, load_pack
+from .loader import load_pack, schema_diagnostics
 from .models import PackDate
 
 __all__ = ["TestCase", "TestFile", "CaseResult", "load_tests", "run_tests", "run_file"]
@@ -140,9 +140,8 @@ def load_tests(path: str | os.PathLike[str]) -> tuple[TestFile, Path]:
     try:
         spec = TestFile.model_validate(data)
     except ValidationError as exc:
-        raise PackLoadError(f"{name}: not a valid tests file", [
-            _from_pydantic(e, data, positions, name) for e in exc.errors(include_url=False)
-        ]) from None
+        raise PackLoadError(f"{name}: not a valid tests file",
+                            schema_diagnostics(exc, data, positions, name, raw.decode("utf-8", "replace"))) from None
     return spec, (Path(name).parent / spec.pack)
 
 
