@@ -211,7 +211,8 @@ class Calendar:
         if self.count_from == "same_day" and self.is_working_day(start):
             remaining -= 1
         closures, region = self._closure_set, self.region
-        d, year, hols = start, -1, MappingProxyType({})
+        d, year = start, -1
+        hols: Mapping[date, str] = MappingProxyType({})
         try:
             while remaining:
                 d += step

@@ -79,7 +79,7 @@ def _get(data: Any, path: str) -> Any:
     return data
 
 
-def coverage(pack: PolicyPack, cases: Iterable[tuple[dict[str, Any], Any]], transitions: Iterable[str] = ()) -> Coverage:
+def coverage(pack: PolicyPack, cases: Iterable[tuple[dict[str, Any] | None, Any]], transitions: Iterable[str] = ()) -> Coverage:
     """Coverage of ``pack`` by ``cases``: pairs of (evidence dict, Decision) from its policy tests.
 
     ``transitions`` are the ladder transition ids that lifecycle tests walked.
@@ -88,7 +88,7 @@ def coverage(pack: PolicyPack, cases: Iterable[tuple[dict[str, Any], Any]], tran
     values: dict[str, set[Any]] = {}
     inputs = {i.id: i for i in pack.model.inputs}
     for evidence, decision in cases:
-        if decision is None:
+        if decision is None or evidence is None:
             continue
         for step in decision.trace:
             if step.result == "true":

@@ -152,20 +152,20 @@ class PolicyPack:
 
         actions: list[ActionItem] = []
         if not out_of_scope:
-            for o, cond in self._outcomes:
+            for spec, cond in self._outcomes:
                 del ctx.missing[:]
-                r = cond(ctx)
-                ctx.trace.append(("outcomes", o.id, r))
-                if r is False:
+                held = cond(ctx)
+                ctx.trace.append(("outcomes", spec.id, held))
+                if held is False:
                     continue
-                missing = sorted(set(ctx.missing)) if r is None else []
-                for m in missing:
-                    needed.setdefault(m, []).append(o.id)
-                due, due_rule = self._due(o, ctx, warnings)
+                lacking = sorted(set(ctx.missing)) if held is None else []
+                for m in lacking:
+                    needed.setdefault(m, []).append(spec.id)
+                due, due_rule = self._due(spec, ctx, warnings)
                 actions.append(ActionItem(
-                    id=o.id, kind=o.kind, text=o.text, roles=list(o.roles), due=due, due_rule=due_rule,
-                    quorum=o.quorum.model_dump(exclude_none=True) if o.quorum else None,
-                    source=o.source, judgement=o.judgement, certain=r is True, missing=missing,
+                    id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_rule=due_rule,
+                    quorum=spec.quorum.model_dump(exclude_none=True) if spec.quorum else None,
+                    source=spec.source, judgement=spec.judgement, certain=held is True, missing=lacking,
                 ))
 
         headline = next(r for r in results if r.id == self.model.pack.headline)

@@ -363,13 +363,7 @@ def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boun
                 out.extend(_test_edges(pack, leaf, where, inputs, base, as_of))
             elif isinstance(leaf, CountEvents):
                 out.extend(_count_edges(pack, leaf, where, inputs, base, as_of))
-    seen: set[str] = set()
-    unique = []
-    for b in out:
-        if b.id not in seen:
-            seen.add(b.id)
-            unique.append(b)
-    return unique
+    return list({case.id: case for case in reversed(out)}.values())[::-1]
 
 
 def _test_edges(pack: PolicyPack, leaf: Test, where: str, inputs: dict[str, Input], base: dict[str, Any], as_of: date) -> list[Boundary]:
@@ -431,8 +425,7 @@ def _count_edges(pack: PolicyPack, leaf: CountEvents, where: str, inputs: dict[s
     def expect(n: int) -> bool:
         return n >= threshold if leaf.at_least is not None else n <= threshold
 
-    bound = leaf.at_least if leaf.at_least is not None else leaf.at_most
-    for n in sorted({max(bound - 1, 0), bound, bound + 1}):
+    for n in sorted({max(threshold - 1, 0), threshold, threshold + 1}):
         out.append(Boundary(id=f"{where}/count-{n}", description=f"{n} matching `{'/'.join(q.kinds)}` events inside the window",
                             evidence=events_on([as_of] * n), as_of=as_of, source=where, leaf=leaf, expected_leaf=expect(n)))
     if q.within is not None and threshold >= 1:
