@@ -330,3 +330,18 @@ def test_test_command_with_a_broken_pack_is_exit_1(tmp_path: Path) -> None:
 
 def test_test_command_with_nothing_to_run_is_exit_1(tmp_path: Path) -> None:
     assert cli("test", str(tmp_path)) == (1, "0 passed, 0 failed\n", "carepolicy: no policy tests found\n")
+
+
+def test_validate_checks_a_tests_file_as_a_tests_file() -> None:
+    code, out, err = cli("validate", "tests/data/packs/valid/everything.tests.yaml", "tests/data/packs/valid/everything.yaml")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == ("ok    tests/data/packs/valid/everything.tests.yaml: tests of "
+                                   "tests/data/packs/valid/everything.yaml, 2 cases, 0 walks")
+
+
+def test_validate_reports_a_broken_tests_file_with_its_location(tmp_path) -> None:
+    bad = tmp_path / "x.tests.yaml"
+    bad.write_text("pack: everything.yaml\ncases:\n  - name: n\n    as_of: \"2026-01-05\"\n    expct: {}\n")
+    code, out, err = cli("validate", str(bad))
+    assert code == 1 and out == f"FAIL  {bad}: 2 problem(s)\n"
+    assert f"{bad}:5:5: error[CP201] unknown key `expct`" in err and "did you mean `expect`?" in err

@@ -23,7 +23,7 @@ def _diagnostics(path: Path) -> list:
 
 def test_corpus_has_one_file_per_check():
     codes = {p.name.split("_")[0] for p in CORPUS}
-    assert codes >= {f"CP3{n:02d}" for n in range(1, 12)}
+    assert codes >= {f"CP3{n:02d}" for n in range(1, 13)}
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
@@ -60,3 +60,21 @@ def test_pack_without_ladder_has_no_graph_problems():
     text = (LADDERS / "CP305_direction.yaml").read_text()
     pack = loads_pack(text[: text.index("ladder:")])
     assert pack.model.ladder is None and check_ladder(pack.model) == []
+
+
+def test_meets_names_a_deadline_no_transition_starts():
+    text = (LADDERS / "CP312_meets_not_running.yaml").read_text().replace("meets: [plan-due]", "meets: [plan-dew]")
+    (d,) = _diagnostics_of(text)
+    assert d.code == "CP312" and "`plan-dew`, which is started by no transition" in d.message and d.path == "ladder.transitions[2].meets[0]"
+
+
+def test_meets_a_deadline_running_in_the_state_it_leaves_is_sound():
+    text = (LADDERS / "CP312_meets_not_running.yaml").read_text().replace(
+        "{id: plan-reviewed, from: notice, to: notice,", "{id: plan-reviewed, from: improvement, to: improvement,")
+    assert check_ladder(loads_pack(text).model) == []
+
+
+def _diagnostics_of(text: str) -> list:
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(text)
+    return info.value.diagnostics

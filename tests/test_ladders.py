@@ -159,9 +159,35 @@ def test_oxfordshire_traffic_lights_up_and_down_and_action_plan_deadline():
     assert w.case.state == "green"
     w.go({"assessment": {"quality_review_outcome": "requires_improvement"}}, transition="green-to-ri-action-plan", on="2026-06-15")
     assert w.case.deadlines[0].due == D("2026-09-15")
-    assert w.refused(trigger={"kind": "deadline"}, on="2026-09-15")[0].code in ("CP505", "CP508")
-    w.go(trigger={"kind": "deadline"}, on="2026-09-16", approvals=[{"role": "quality_improvement_manager", "by": "QIM"}])
+    assert {d.code for d in w.refused(trigger={"kind": "deadline"}, on="2026-09-15")} == {"CP504", "CP505", "CP508"}
+    qim = [{"role": "quality_improvement_manager", "by": "QIM"}]
+    # "progress is slower than the time period": actions of the plan still open after the three months
+    (d,) = w.refused({"improvement_plan": {"actions_outstanding": 0}}, trigger={"kind": "deadline"}, on="2026-09-16", approvals=qim)
+    assert d.code == "CP503" and "`actions_outstanding` is at least 1 (found 0)" in d.message and "override" in d.hint
+    w.go({"improvement_plan": {"actions_outstanding": 2}}, trigger={"kind": "deadline"}, on="2026-09-16", approvals=qim)
     assert w.case.state == "amber" and w.case.history[-1].closed[0].outcome == "missed"
+
+
+@_needs("oxfordshire")
+def test_oxfordshire_action_plan_needs_its_actions_done_and_standards_of_care_makes_it_amber():
+    w = Walk("oxfordshire")
+    w.go({"assessment": {"quality_review_outcome": "requires_improvement"}}, transition="green-to-ri-action-plan", on="2026-01-12")
+    (d,) = w.refused({"improvement_plan": {"actions_outstanding": 1}}, transition="ri-action-plan-to-green", on="2026-03-02")
+    assert d.code == "CP503" and "`actions_outstanding` is at most 0 (found 1)" in d.message
+    (d,) = w.refused({"assessment": {"standards_of_care_threshold_met": None}},
+                     trigger={"kind": "evidence", "name": "traffic_light_amber"}, on="2026-03-02")
+    assert d.code == "CP504" and "`soc_threshold_met`" in d.message
+    # the threshold met with a red core standard: AMBER as a minimum, and a warning that the light is RED
+    h = w.go({"assessment": {"standards_of_care_threshold_met": True, "quality_standards": {"safeguarding": "red"}}},
+             trigger={"kind": "evidence", "name": "traffic_light_amber"}, on="2026-03-02")
+    assert (h.transition, w.case.state) == ("ri-action-plan-standards-of-care-amber", "amber")
+    assert [c.outcome for c in h.closed] == ["met"] and any(x.certain and "RED" in x.message for x in h.warnings)
+    # contract exit needs the plan's target date passed with actions open, or a recorded judgement
+    late = {"improvement_plan": {"target_date": "2026-04-30", "actions_outstanding": 3}}
+    (d,) = w.refused(late, transition="amber-to-contract-exit", on="2026-04-30")
+    assert d.code == "CP503" and "`plan_target_date` is older than 1 day" in d.message
+    h = w.go(late, transition="amber-to-contract-exit", on="2026-04-30", override="the provider cannot recruit in time")
+    assert (w.case.state, h.guard) == ("contract-exit", "overridden")
 
 
 @_needs("bolton")
@@ -191,9 +217,66 @@ def test_wirral_pamms_ladder_up_and_down():
     assert w.case.deadlines[0].due == D("2026-04-30")
     w.go(pamms("poor", "2026-04-30"), transition="review-finds-poor", on="2026-04-30")
     w.go(pamms("poor", "2026-10-30"), transition="reassessed-still-poor", on="2026-10-30")
-    assert w.case.history[-1].closed[0].outcome == "superseded" and w.case.deadlines[0].due == D("2027-04-30")
+    # the reassessment was held on its due day: the old clock is met, a new one starts
+    assert w.case.history[-1].closed[0].outcome == "met" and w.case.deadlines[0].due == D("2027-04-30")
     w.go({"assessment": {"pamms_rating": "poor"}, "flags": {"placements_suspended": True},
           "improvement_plan": {"actions_outstanding": 3}}, transition="poor-suspended-actions-outstanding", on="2027-01-15")
     assert w.refused(pamms("good", "2027-02-01"), transition="prig-lifts-suspension-good", on="2027-02-01")[0].code == "CP505"
     w.go(pamms("good", "2027-02-01"), transition="prig-lifts-suspension-good", on="2027-02-01", approvals=[{"role": "prig", "by": "PRIG"}])
     assert w.case.state == "routine-schedule"
+
+
+@_needs("wirral")
+def test_wirral_clocks_run_from_the_pamms_assessment_and_a_repeat_requires_improvement_restarts_the_review():
+    w = Walk("wirral")
+    ri = lambda on: {"assessment": {"pamms_rating": "requires_improvement", "pamms_assessed_on": on}}  # noqa: E731
+    move = {"trigger": {"kind": "review_outcome", "name": "pamms-requires-improvement"}}
+    (d,) = w.refused(ri(None), on="2026-01-30", **move)
+    assert d.code == "CP504" and "`pamms_assessed_on`" in d.message and d.path.endswith("starts[0].from")
+    (d,) = w.refused(ri("2026-02-02"), on="2026-01-30", **move)
+    assert d.code == "CP509" and "after the move on 2026-01-30" in d.message
+    w.go(ri("2026-01-16"), on="2026-01-30", **move)  # recorded two weeks after the assessment
+    (review,) = w.case.deadlines
+    assert (review.started_on, review.runs_from, review.due) == (D("2026-01-16"), "pamms_assessed_on", D("2026-04-16"))
+    assert "3 months from 2026-01-16 (`pamms_assessed_on`)" in due(w.pack, w.case, "2026-04-01").text()
+    h = w.go(ri("2026-04-20"), on="2026-04-22", **move)  # the review, held late, finds requires improvement again
+    assert (h.transition, [(c.id, c.outcome) for c in h.closed]) == (
+        "reviewed-still-requires-improvement", [("review-3-months", "missed")])
+    assert [(x.id, x.due) for x in w.case.deadlines] == [("review-3-months", D("2026-07-20"))]
+
+
+@_needs("lancashire")
+def test_lancashire_held_reviews_are_met_not_missed():
+    w = Walk("lancashire")
+    partners = [{"role": "qpip_partners", "by": "QPIP partners meeting"}]
+    w.go({"assessment": {"risk_profile_score": 24}}, transition="bau-to-qpip-1", on="2026-01-12", approvals=partners)
+    going = {"history": {"qpip_level": "qpip_1"},
+             "improvement_plan": {"target_date": "2026-12-31", "actions_outstanding": 3, "within_sight_of_completion": True,
+                                  "good_progress_share": 60, "moving_to_developmental_actions": False, "little_progress_share": 10}}
+    h = w.go(going, trigger={"kind": "review_outcome", "name": "review-6-weeks-held"}, on="2026-02-20", approvals=partners)
+    assert [(c.id, c.outcome) for c in h.closed] == [("review-6-weeks", "met")]
+    assert [x.id for x in w.case.deadlines] == ["review-12-weeks", "review-6-months"] and w.case.entered_on == D("2026-01-12")
+    (d,) = w.refused(going, transition="qpip-1-review-6-weeks-held", on="2026-02-23", approvals=partners)
+    assert d.code == "CP508" and "`review-6-weeks`" in d.message and "`review-12-weeks`" in d.hint
+    # replayed: the held reviews are never reported missed; the review not held is
+    events = [w.event({"assessment": {"risk_profile_score": 24}}, transition="bau-to-qpip-1", on="2026-01-12", approvals=partners),
+              w.event(going, transition="qpip-1-review-6-weeks-held", on="2026-02-23", approvals=partners),
+              w.event(going, transition="qpip-1-review-6-months-held", on="2026-07-01", approvals=partners)]
+    t = simulate(w.pack, w.case.provider_id, events, "2026-12-31", opened_on="2026-01-05")
+    missed = [m.deadline.id for d in t.days for m in d.missed]
+    assert missed == ["review-12-weeks"] and [x.id for x in t.case.deadlines] == ["review-12-weeks"]  # still overdue
+    # "QPIP2 and/or escalation under contract arrangements": one trigger per choice, never ambiguous
+    worse = {**going, "assessment": {"risk_profile_score": 30}, "improvement_plan": {**going["improvement_plan"], "little_progress_share": 80}}
+    both = partners + [{"role": "contract_management", "by": "contract manager"}]
+    h = w.go(worse, trigger={"kind": "review_outcome", "name": "further_action"}, on="2026-05-25", approvals=both)
+    assert h.transition == "qpip-1-to-qpip-2" and w.case.state == "qpip_2"
+
+
+@_needs("bolton")
+def test_bolton_breach_leads_straight_from_routine_monitoring_to_contract_action():
+    w = Walk("bolton")
+    (d,) = w.refused({"flags": {"contract_compliance": "minor_gaps"}}, transition="enforce-contract-from-routine", on="2026-01-12")
+    assert d.code == "CP503" and "override" in d.hint
+    h = w.go({"flags": {"contract_compliance": "significant_breach"}},
+             trigger={"kind": "role_decision", "name": "contract_enforcement"}, on="2026-01-12")
+    assert (h.transition, h.from_state, w.case.state) == ("enforce-contract-from-routine", "routine-monitoring", "contract-enforcement")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from carepolicy import Case, CaseEvent, TransitionError, advance, due, load_pack, open_case, simulate
+from carepolicy import Case, CaseEvent, TransitionError, advance, due, load_pack, loads_pack, open_case, simulate
 from carepolicy.cli import parse_args, run
 
 DATA = Path(__file__).parent / "data" / "ladders" / "valid"
@@ -236,3 +236,83 @@ def test_timeline_command(tmp_path):
     assert code == 1 and "exactly one of `transition` or `trigger`" in err
     code, _, err = _cli("timeline", str(Path(__file__).parent / "data/ladders/CP304_trap.yaml"), events, "--until", "2026-12-31")
     assert code == 1 and "CP304" in err
+
+
+# ----------------------------------------------------------------- deadlines from an evidence date, and `meets`
+# The example ladder, with the progress review counted from the day the concern was raised
+# (a date in the evidence) and a lateral "review held" move that meets it.
+ANCHORED = PACK.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+ANCHORED["inputs"].append({"id": "concern_on", "path": "history.concern_raised_on", "type": "date", "source": "§4.2"})
+_raise = next(t for t in ANCHORED["ladder"]["transitions"] if t["id"] == "raise-concern")
+_raise["starts"][1]["from"] = "concern_on"
+ANCHORED["ladder"]["transitions"] += [
+    {"id": "review-held", "from": "concern", "to": "concern", "direction": "lateral",
+     "trigger": {"kind": "review_outcome", "name": "held"}, "meets": ["review"], "source": "§4.2"},
+    {"id": "review-held-again", "from": "concern", "to": "concern", "direction": "lateral",
+     "trigger": {"kind": "review_outcome", "name": "held_again"}, "meets": ["review"],
+     "starts": [{"id": "review", "text": "Progress review", "after": "6 weeks", "source": "§4.2"}], "source": "§4.2"},
+]
+
+
+def _anchored():
+    return loads_pack(json.dumps(ANCHORED), "anchored.yaml")  # JSON is YAML
+
+
+def test_deadline_runs_from_an_evidence_date():
+    pack = _anchored()
+    start = open_case(pack, "1-101", "2025-12-01")
+    case = advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17",
+                                 "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-12-10"})})
+    plan, review = case.deadlines
+    assert (plan.id, plan.started_on, plan.runs_from, plan.due) == ("plan-agreed", D("2025-12-17"), None, D("2026-01-05"))
+    assert (review.id, review.started_on, review.runs_from, review.due) == ("review", D("2025-12-10"), "concern_on", D("2026-01-21"))
+    assert "6 weeks from 2025-12-10 (`concern_on`)" in due(pack, case, "2026-01-02").text()
+    assert Case.model_validate_json(case.model_dump_json()) == case
+
+
+def test_deadline_from_a_missing_or_later_date_is_refused():
+    pack = _anchored()
+    start = open_case(pack, "1-101", "2025-12-01")
+    with pytest.raises(TransitionError) as info:
+        advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17", "evidence": ev(assessment={"risk_profile_score": 25})})
+    (d,) = info.value.diagnostics
+    assert d.code == "CP504" and "runs from `concern_on`" in d.message and d.path == "ladder.transitions[0].starts[1].from"
+    with pytest.raises(TransitionError) as info:
+        advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17", "override": "judged"})
+    assert [d.code for d in info.value.diagnostics] == ["CP504"] and "none was given" in info.value.diagnostics[0].message
+    with pytest.raises(TransitionError) as info:
+        advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17",
+                              "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-12-18"})})
+    (d,) = info.value.diagnostics
+    assert d.code == "CP509" and "2025-12-18, after the move on 2025-12-17" in d.message
+
+
+def test_meets_closes_the_deadline_as_met_and_keeps_the_others():
+    pack = _anchored()
+    case = advance(pack, open_case(pack, "1-101", "2025-12-01"), {
+        "transition": "raise-concern", "on": "2025-12-17",
+        "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-12-17"})})
+    held = advance(pack, case, {"trigger": {"kind": "review_outcome", "name": "held"}, "on": "2026-01-28"})
+    assert [(c.id, c.outcome) for c in held.history[-1].closed] == [("review", "met")]
+    assert [d.id for d in held.deadlines] == ["plan-agreed"] and held.entered_on == case.entered_on
+    with pytest.raises(TransitionError) as info:
+        advance(pack, held, {"transition": "review-held", "on": "2026-02-02"})
+    (d,) = info.value.diagnostics
+    assert d.code == "CP508" and "no such deadline is running" in d.message and d.hint == "running: `plan-agreed`"
+    late = advance(pack, case, {"transition": "review-held", "on": "2026-01-29"})
+    assert [(c.id, c.outcome) for c in late.history[-1].closed] == [("review", "missed")]
+    # met and started again: closed as met, not superseded (which a restart alone records)
+    again = advance(pack, case, {"transition": "review-held-again", "on": "2026-01-20"})
+    assert [(c.id, c.outcome) for c in again.history[-1].closed] == [("review", "met")]
+    assert [(d.id, d.due) for d in again.deadlines] == [("plan-agreed", D("2026-01-05")), ("review", D("2026-03-03"))]
+
+
+def test_simulate_reports_a_deadline_already_past_when_started_as_missed_the_next_day():
+    pack = _anchored()
+    events = [{"transition": "raise-concern", "on": "2025-12-17",
+               "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-10-01"})}]
+    t = simulate(pack, "1-101", events, "2026-01-31", opened_on="2025-12-01")
+    days = {d.on.isoformat(): d for d in t.days}
+    assert [(m.deadline.id, m.deadline.due) for m in days["2025-12-18"].missed] == [("review", D("2025-11-12"))]
+    assert [m.deadline.id for m in days["2026-01-06"].missed] == ["plan-agreed"]
+    assert "started `review`: Progress review, due 2025-11-12 (6 weeks from 2025-10-01 (`concern_on`); §4.2)" in t.text()

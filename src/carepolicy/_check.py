@@ -271,6 +271,20 @@ def check_pack(pack: Pack) -> list[Problem]:
                     did_you_mean(o.due.from_, inputs) or "use `as_of` or the id of a date input")
             elif src.type != "date":
                 add("CP213", f"outcome `{o.id}`: `due.from` input `{src.id}` is `{src.type}`, not a date", ("outcomes", i, "due", "from"))
+
+    # -- ladder deadlines that run from a date in the evidence ---------------
+    for i, t in enumerate(pack.ladder.transitions if pack.ladder else []):
+        for j, dl in enumerate(t.starts):
+            if dl.from_ is None:
+                continue
+            fpath: Path = ("ladder", "transitions", i, "starts", j, "from")
+            src = inputs.get(dl.from_)
+            if src is None:
+                add("CP203", f"deadline `{dl.id}` of transition `{t.id}`: `from` names unknown input `{dl.from_}`", fpath,
+                    did_you_mean(dl.from_, [k for k, v in inputs.items() if v.type == "date"]) or "name a `date` input, or omit `from` to count from the move")
+            elif src.type != "date":
+                add("CP213", f"deadline `{dl.id}` of transition `{t.id}`: `from` input `{src.id}` is `{src.type}`, not a date", fpath,
+                    "name a `date` input, or omit `from` to count from the move")
     return problems
 
 

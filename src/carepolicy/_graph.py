@@ -6,7 +6,8 @@ escalate forever. Each check returns ``(code, message, path, hint)`` problems; t
 loader turns the path into file:line:column. Codes: CP301 entry, CP302 unknown
 state, CP303 unreachable, CP304 trap, CP305 direction vs rank, CP306 escalation
 cycle, CP307 unknown role, CP308 duplicate id, CP309 escalation out of an exit,
-CP310 ``on_miss``, CP311 a deadline trigger whose deadline never runs in its state.
+CP310 ``on_miss``, CP311 a deadline trigger whose deadline never runs in its state,
+CP312 ``meets`` naming a deadline that never runs in the state the move leaves.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _roles(pack: Pack) -> list[Problem]:
 
 
 def _deadlines(ladder: Ladder) -> list[Problem]:
-    """``on_miss`` must leave the state the deadline runs in; a deadline trigger must name a deadline."""
+    """``on_miss`` must leave the state the deadline runs in; a deadline trigger, and ``meets``, must name one running there."""
     out: list[Problem] = []
     by_id = {t.id: t for t in ladder.transitions}
     leaving: dict[str, list[str]] = {}
@@ -156,6 +157,14 @@ def _deadlines(ladder: Ladder) -> list[Problem]:
             out.append(("CP311", f"transition `{t.id}` is triggered by deadline `{name}`, which {where}",
                         ("ladder", "transitions", i, "trigger", "name"),
                         did_you_mean(name, here) or f"start it in `starts` of a transition entering `{t.from_}`"))
+    for i, t in enumerate(ladder.transitions):
+        here = runs_in.get(t.from_, set())
+        for k, name in enumerate(t.meets):
+            if name not in here:
+                where = f"is never running in `{t.from_}`" if name in started else "is started by no transition"
+                out.append(("CP312", f"transition `{t.id}` meets deadline `{name}`, which {where}",
+                            ("ladder", "transitions", i, "meets", k),
+                            did_you_mean(name, here) or f"start it in `starts` of a transition entering `{t.from_}`"))
     return out
 
 

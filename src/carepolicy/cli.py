@@ -141,6 +141,18 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     results: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
     for f in files:
+        if f.name.endswith(".tests.yaml"):  # a pack's tests file: check its format, not as a pack
+            from .policytest import load_tests
+
+            try:
+                spec, pack_path = load_tests(f)
+            except PackLoadError as exc:
+                diagnostics.extend(exc.diagnostics)
+                results.append({"file": str(f), "ok": False, "errors": len(exc.diagnostics)})
+                continue
+            results.append({"file": str(f), "ok": True, "tests": True, "pack": str(pack_path),
+                            "cases": len(spec.cases), "walks": len(spec.walks)})
+            continue
         try:
             pack = load_pack(f)
         except PackLoadError as exc:
@@ -161,7 +173,9 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         for d in diagnostics:
             stderr.write(str(d) + "\n")
         for r in results:
-            if r["ok"]:
+            if r["ok"] and r.get("tests"):
+                stdout.write(f"ok    {r['file']}: tests of {r['pack']}, {r['cases']} cases, {r['walks']} walks\n")
+            elif r["ok"]:
                 stdout.write(f"ok    {r['file']}: `{r['id']}` v{r['version']}, {r['decisions']} decisions, "
                              f"{r['outcomes']} outcomes, {r['states']} ladder states\n")
             else:

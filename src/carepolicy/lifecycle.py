@@ -6,9 +6,17 @@ raises :class:`~carepolicy.TransitionError` whose diagnostics say exactly what b
 the move. Nothing reads a clock; every date comes from the caller.
 
 Diagnostic codes: CP501 no such move from this state, CP502 ambiguous trigger,
-CP503 guard false, CP504 guard unknown (evidence missing), CP505 approval missing,
-CP506 quorum not met, CP507 event dated before the last move, CP508 deadline not
-missed (yet), CP509 invalid event, CP510 case of another pack.
+CP503 guard false, CP504 guard unknown or a deadline's start date missing (evidence
+missing), CP505 approval missing, CP506 quorum not met, CP507 event dated before the
+last move, CP508 deadline not running or not missed (yet), CP509 invalid event,
+CP510 case of another pack.
+
+Deadlines: a move starts the deadlines in its ``starts``, each counted from the day of
+the move or, with ``from: <date input>``, from that date in the move's evidence. A move
+to another state closes every running deadline (met, or missed if past due). A move back
+into the same state keeps them running, except those it restarts (closed as
+superseded), names in ``meets`` (closed as met, or missed if past due) or consumes as its
+missed-deadline trigger.
 """
 
 from __future__ import annotations
@@ -80,8 +88,9 @@ class OpenDeadline(_Frozen):
     id: str
     text: str
     due: date = Field(description="the last day on which the expected move is on time")
-    started_on: date
+    started_on: date = Field(description="the day the clock runs from: the move, or the `runs_from` date in its evidence")
     after: str
+    runs_from: str | None = Field(None, description="the date input the clock runs from (none: the day of the move)")
     state: str
     set_by: str = Field(description="the transition that started it")
     roles: tuple[str, ...] = ()
@@ -174,7 +183,8 @@ class DueReport(_Frozen):
         for i in self.items:
             d = i.deadline
             when = {"overdue": f"OVERDUE by {-i.days} day(s)", "due": "due today", "upcoming": f"due in {i.days} day(s)"}[i.status]
-            line = f"  {d.due.isoformat()}  {d.id}: {d.text} ({when}; {d.after} from {d.started_on.isoformat()}, {d.source})"
+            anchor = f" (`{d.runs_from}`)" if d.runs_from else ""
+            line = f"  {d.due.isoformat()}  {d.id}: {d.text} ({when}; {d.after} from {d.started_on.isoformat()}{anchor}, {d.source})"
             if i.on_miss:
                 line += f"; if missed: `{i.on_miss}` -> `{i.on_miss_to}`" + (" (available now)" if i.available else "")
             lines.append(line)
@@ -437,6 +447,8 @@ def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: 
     out: list[Diagnostic] = []
     if t.trigger.kind == "deadline":
         out += _deadline_blockers(pack, case, ev, t)
+    out += _meets_blockers(pack, case, t)
+    out += _anchor_blockers(pack, ev, t)
     guard = "none"
     if t.guard is not None:
         try:
@@ -512,6 +524,41 @@ def _deadline_blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transitio
     return []
 
 
+def _meets_blockers(pack: PolicyPack, case: Case, t: Transition) -> list[Diagnostic]:
+    running = {d.id for d in case.deadlines}
+    return [_diag(pack, "CP508", f"`{t.id}` meets deadline `{m}`, but no such deadline is running",
+                  path=_tpath(pack, t, "meets", k),
+                  hint="running: " + (", ".join(f"`{r}`" for r in sorted(running)) or "none"))
+            for k, m in enumerate(t.meets) if m not in running]
+
+
+def _anchor(pack: PolicyPack, ev: CaseEvent, input_id: str) -> date | None:
+    if ev.evidence is None:
+        return None
+    value = pack._compiler.getters[input_id](ev.evidence)
+    return value if isinstance(value, date) else None
+
+
+def _anchor_blockers(pack: PolicyPack, ev: CaseEvent, t: Transition) -> list[Diagnostic]:
+    """A deadline that runs from a date in the evidence needs that date, on or before the move."""
+    out: list[Diagnostic] = []
+    for j, s in enumerate(t.starts):
+        if s.from_ is None:
+            continue
+        day = _anchor(pack, ev, s.from_)
+        path = _tpath(pack, t, "starts", j, "from")
+        if day is None:
+            given = "none was given" if ev.evidence is None else "it does not give it"
+            out.append(_diag(pack, "CP504", f"`{t.id}`: deadline `{s.id}` runs from `{s.from_}`, but the evidence does not "
+                             f"give it ({given})", path=path, expected=f"{s.after} from `{s.from_}`",
+                             hint=f"give `{s.from_}` in the evidence of the move"))
+        elif day > ev.on:
+            out.append(_diag(pack, "CP509", f"`{t.id}`: deadline `{s.id}` runs from `{s.from_}` {day.isoformat()}, "
+                             f"after the move on {ev.on.isoformat()}", path=path,
+                             hint="evidence is as of the move: record the move on or after that date"))
+    return out
+
+
 def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: str, gate: _Gate) -> Case:
     same = t.from_ == t.to
     restarted = {s.id for s in t.starts}
@@ -519,14 +566,18 @@ def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: st
     keep: list[OpenDeadline] = []
     closed: list[ClosedDeadline] = []
     for d in case.deadlines:
-        if same and d is not consumed and d.id not in restarted:
+        if same and d is not consumed and d.id not in restarted and d.id not in t.meets:
             keep.append(d)
             continue
-        outcome = "missed" if ev.on > d.due else "superseded" if same else "met"
+        outcome = "missed" if ev.on > d.due else "met" if d.id in t.meets or not same else "superseded"
         closed.append(ClosedDeadline(id=d.id, due=d.due, set_by=d.set_by, outcome=outcome))
-    started = [OpenDeadline(id=s.id, text=s.text, due=add(ev.on, s.after, pack.calendar), started_on=ev.on,
-                            after=str(s.after), state=t.to, set_by=t.id, roles=tuple(s.roles), on_miss=s.on_miss,
-                            source=s.source) for s in t.starts]
+    started = []
+    for s in t.starts:
+        start = _anchor(pack, ev, s.from_) if s.from_ else ev.on
+        assert start is not None  # checked by _anchor_blockers
+        started.append(OpenDeadline(id=s.id, text=s.text, due=add(start, s.after, pack.calendar), started_on=start,
+                                    after=str(s.after), runs_from=s.from_, state=t.to, set_by=t.id, roles=tuple(s.roles),
+                                    on_miss=s.on_miss, source=s.source))
     warnings = []
     for w in t.warnings:
         try:
@@ -619,7 +670,9 @@ class Timeline(_Frozen):
                 how = " (guard overridden: " + (h.override or "") + ")" if h.guard == "overridden" else ""
                 rows.append(f"moved `{h.transition}`: {h.from_state} -> {h.to_state} ({h.direction}){how}")
                 rows += [f"  closed `{c.id}` ({c.outcome})" for c in h.closed]
-                rows += [f"  started `{s.id}`: {s.text}, due {s.due.isoformat()} ({s.after}; {s.source})" for s in h.started]
+                rows += [f"  started `{s.id}`: {s.text}, due {s.due.isoformat()} ({s.after}"
+                         + (f" from {s.started_on.isoformat()} (`{s.runs_from}`)" if s.runs_from else "") + f"; {s.source})"
+                         for s in h.started]
                 rows += [f"  WARNING{'' if w.certain else ' (not checked: missing ' + ', '.join(w.missing) + ')'}: "
                          f"{w.message} ({w.source})" for w in h.warnings]
             rows += [f"due today: `{x.id}` {x.text}" for x in d.due]
@@ -668,7 +721,7 @@ def simulate(pack: PolicyPack, provider_id: str, events: Iterable[CaseEvent | Ma
         upcoming = [max(kept[i].on, current)] if i < len(kept) else []  # early events are refused, not lost
         for d in case.deadlines:
             upcoming += [d.due] if key(d) not in seen_due else []
-            upcoming += [d.due + timedelta(days=1)] if key(d) not in seen_missed else []
+            upcoming += [max(d.due + timedelta(days=1), current)] if key(d) not in seen_missed else []  # already past due when started
         upcoming = [u for u in upcoming if current <= u <= end]
         if not upcoming:
             break

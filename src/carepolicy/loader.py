@@ -349,7 +349,17 @@ def _parent_node(data: Any, path: tuple[Any, ...]) -> Any:
 
 
 def _all_models() -> list[type[BaseModel]]:
-    return [m for m in vars(models).values() if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == models.__name__ and not m.__name__.startswith("_")]
+    """The models a YAML mapping may stand for: the pack's, and those of tests files and walks once loaded."""
+    import sys
+
+    out = []
+    for name in ("carepolicy.models", "carepolicy.policytest", "carepolicy.lifecycle"):
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        out += [m for m in vars(module).values() if isinstance(m, type) and issubclass(m, BaseModel)
+                and m.__module__ == name and not m.__name__.startswith("_")]
+    return out
 
 
 def _aliases(model: type[BaseModel]) -> set[str]:

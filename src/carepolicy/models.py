@@ -548,9 +548,16 @@ class Approval(_Model):
 
 
 class DeadlineSpec(_Model):
+    """A deadline a transition starts: ``after`` a duration from the move, or from a date in the evidence."""
+
     id: Id
     text: Text
     after: DurationText
+    from_: Id | None = Field(
+        None, alias="from",
+        description="the id of a `date` input: the clock runs from that date in the move's evidence "
+                    "(omit: from the day of the move); a move whose evidence lacks the date is refused",
+    )
     roles: list[Id] = Field(default_factory=list)
     on_miss: Id | None = Field(None, description="the transition a missed deadline triggers, if any")
     source: Source
@@ -571,6 +578,11 @@ class Transition(_Model):
     guard: Condition | None = None
     approvals: list[Approval] = Field(default_factory=list)
     starts: list[DeadlineSpec] = Field(default_factory=list)
+    meets: list[Id] = Field(
+        default_factory=list,
+        description="ids of deadlines running in `from` that this move closes as met (e.g. the review it records); "
+                    "the move is refused if one is not running",
+    )
     warnings: list[TransitionWarning] = Field(default_factory=list)
     judgement: Text | None = None
     description: Text | None = None

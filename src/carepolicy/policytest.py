@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ._yaml import read_yaml
 from .decision import Decision
 from .engine import PolicyPack
-from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
+from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
+from .lifecycle import ApprovalGiven, TriggerRef, advance, open_case
 from .loader import load_pack, schema_diagnostics
 from .models import PackDate
 
@@ -70,15 +71,18 @@ class WalkStep(_Spec):
 
     on: PackDate
     transition: str | None = None
-    trigger: dict[str, Any] | None = None
+    trigger: TriggerRef | None = Field(None, description="`{kind, name}`: let the ladder pick the move")
     evidence: dict[str, Any] = Field(default_factory=dict, description="merged over the walk's evidence")
-    approvals: list[dict[str, Any]] = Field(default_factory=list)
+    approvals: list[ApprovalGiven] = Field(default_factory=list, description="`[{role, by}]`")
     attendees: list[str] = Field(default_factory=list)
     override: str | None = None
     note: str | None = None
     refused: str | None = Field(None, description="the move must be refused with this code, e.g. CP506")
-    state: str | None = Field(None, description="the state the case must be in after the step")
-    warnings_contain: list[str] | None = None
+    state: str | None = Field(None, description="the state the case must be in after the step (after a refusal: "
+                                                "the state it stayed in)")
+    warnings_contain: list[str] | None = Field(None, description="texts each found in a warning that certainly holds")
+    uncertain_warnings_contain: list[str] | None = Field(
+        None, description="texts each found in a warning recorded as not checked, for lack of evidence")
 
 
 class Walk(_Spec):
@@ -89,7 +93,8 @@ class Walk(_Spec):
     opened_on: PackDate
     evidence: dict[str, Any] = Field(default_factory=dict, description="merged over `base_evidence`")
     steps: Annotated[list[WalkStep], Field(min_length=1)]
-    due: dict[str, PackDate] = Field(default_factory=dict, description="deadline id -> due date at the end")
+    due: dict[str, PackDate] | None = Field(
+        None, description="every deadline running at the end, id -> due date (exactly: `{}` means none is running)")
     todo: bool = False
 
 
@@ -174,10 +179,12 @@ def run_case(pack: PolicyPack, spec: TestFile, case: TestCase, file: str) -> Cas
 
 
 def run_walk(pack: PolicyPack, spec: TestFile, walk: Walk, file: str) -> CaseResult:
-    """Walk a case along the ladder; every step is checked, refusals included."""
-    from .errors import TransitionError
-    from .lifecycle import advance, open_case
+    """Walk a case along the ladder; every step is checked, refusals included.
 
+    A refused step leaves the case where it was, so its ``state`` is checked against the
+    unchanged state. A step that cannot even be read as a move (invalid evidence, say)
+    fails the walk at that step.
+    """
     base = merge(spec.base_evidence, walk.evidence)
     name = f"walk: {walk.name}"
     failures: list[str] = []
@@ -192,7 +199,7 @@ def run_walk(pack: PolicyPack, spec: TestFile, walk: Walk, file: str) -> CaseRes
         for key in ("transition", "trigger", "override", "note"):
             if getattr(step, key) is not None:
                 event[key] = getattr(step, key)
-        what = step.transition or (step.trigger or {}).get("name") or "move"
+        what = step.transition or (step.trigger.name or step.trigger.kind if step.trigger else None) or "move"
         try:
             after = advance(pack, case, event)
         except TransitionError as exc:
@@ -202,7 +209,14 @@ def run_walk(pack: PolicyPack, spec: TestFile, walk: Walk, file: str) -> CaseRes
                 break
             if step.refused not in codes:
                 failures.append(f"step {i} `{what}`: expected refusal {step.refused}, got {', '.join(codes)}")
+            if step.state is not None and case.state != step.state:
+                failures.append(f"step {i} `{what}`: refused, so the case stayed at `{case.state}`, not `{step.state}`")
             continue
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}"
+                                 for e in exc.errors(include_url=False))
+            failures.append(f"step {i} `{what}` on {step.on}: not a valid move: {problems}")
+            break
         except PolicyError as exc:
             failures.append(f"step {i} `{what}`: {exc}")
             break
@@ -215,12 +229,22 @@ def run_walk(pack: PolicyPack, spec: TestFile, walk: Walk, file: str) -> CaseRes
         if step.state is not None and case.state != step.state:
             failures.append(f"step {i} `{what}`: expected state `{step.state}`, got `{case.state}`")
         for text in step.warnings_contain or []:
-            if not any(text in w.message for w in entry.warnings):
-                failures.append(f"step {i} `{what}`: no warning contains {text!r}")
-    open_deadlines = {d.id: d.due for d in case.deadlines}
-    for deadline, when in walk.due.items():
-        if open_deadlines.get(deadline) != when:
-            failures.append(f"deadline `{deadline}`: expected due {when.isoformat()}, got {open_deadlines.get(deadline)}")
+            if not any(text in w.message for w in entry.warnings if w.certain):
+                maybe = any(text in w.message for w in entry.warnings)
+                failures.append(f"step {i} `{what}`: no warning that holds contains {text!r}"
+                                + (" (one does, but it could not be checked: use `uncertain_warnings_contain`)" if maybe else ""))
+        for text in step.uncertain_warnings_contain or []:
+            if not any(text in w.message for w in entry.warnings if not w.certain):
+                failures.append(f"step {i} `{what}`: no unchecked warning contains {text!r}")
+    if walk.due is not None:
+        running = {d.id: d.due for d in case.deadlines}
+        for deadline, when in walk.due.items():
+            if deadline not in running:
+                failures.append(f"deadline `{deadline}`: expected due {when.isoformat()}, but it is not running")
+            elif running[deadline] != when:
+                failures.append(f"deadline `{deadline}`: expected due {when.isoformat()}, got {running[deadline].isoformat()}")
+        for deadline in sorted(running.keys() - walk.due.keys()):
+            failures.append(f"deadline `{deadline}` (due {running[deadline].isoformat()}) is running, but `due` does not list it")
     outcome: Literal["passed", "failed", "skipped"] = "skipped" if walk.todo else ("failed" if failures else "passed")
     return CaseResult(file, name, outcome, failures, transitions=taken)
 
