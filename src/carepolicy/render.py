@@ -66,7 +66,10 @@ def edge_lines(t: Transition) -> list[str]:
         if a.quorum is not None:
             lines.append(f"quorum ≥{a.quorum.at_least}" + (" incl. " + ", ".join(a.quorum.including) if a.quorum.including else ""))
     for d in t.starts:
-        lines.append(f"starts {d.id} ({d.after})" + (f" → {d.on_miss}" if d.on_miss else ""))
+        origin = f" from {d.from_}" if getattr(d, "from_", None) else ""
+        lines.append(f"starts {d.id} ({d.after}{origin})" + (f" → {d.on_miss}" if d.on_miss else ""))
+    if getattr(t, "meets", None):
+        lines.append("meets " + ", ".join(t.meets))
     if t.warnings:
         lines.append("warns: " + _short("; ".join(w.message for w in t.warnings)))
     if t.judgement:
