@@ -166,7 +166,7 @@ def test_dates_that_are_not_text_are_refused() -> None:
 
 def test_bad_date_message_has_no_pydantic_prefix() -> None:
     [(_, message, _)] = errors(with_(history={"last_qpip_ended_on": "2024-02-30"}))
-    assert message == "`2024-02-30` is not a date; write it as YYYY-MM-DD"
+    assert message == "`2024-02-30` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`"
 
 
 @pytest.mark.parametrize("odd", ["20240102", "2024-W01-2"])

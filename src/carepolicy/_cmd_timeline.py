@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ._time import parse_date
 from .lifecycle import CaseEvent, simulate
 from .loader import load_pack
 
@@ -41,8 +42,8 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 
     try:
-        until = date.fromisoformat(args.until)
-        opened = date.fromisoformat(args.opened_on) if args.opened_on else None
+        until = parse_date(args.until)
+        opened = parse_date(args.opened_on) if args.opened_on else None
     except ValueError:
         stderr.write("carepolicy: --until and --opened-on take dates written YYYY-MM-DD\n")
         return EXIT_USAGE

@@ -87,6 +87,19 @@ class Duration:
         return f"{self.amount} {word}"
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(text: str) -> date:
+    """A date written ``YYYY-MM-DD`` (only that form: ``20240102`` and week dates are refused)."""
+    if not isinstance(text, str) or not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"`{text}` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"`{text}` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`") from None
+
+
 def parse_duration(text: str) -> Duration:
     """Parse ``"<whole number> <unit>"`` as policy authors write it; errors say how to fix the text."""
     if not isinstance(text, str):

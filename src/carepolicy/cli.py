@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -19,6 +18,7 @@ from typing import IO, Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
+from ._time import parse_date
 from .decision import SEVERITY_LABELS, Decision
 from .engine import PackLibrary
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
@@ -124,9 +124,7 @@ def parse_as_of(text: str | None, stderr: IO[str]) -> date | None:
     if text is None:
         return date.today()
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         stderr.write(f"carepolicy: --as-of `{text}` is not a date; write it as YYYY-MM-DD\n")
         return None

@@ -8,13 +8,12 @@ global state, so one pack may be shared by any number of threads.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-import re
 from datetime import date, datetime
 from typing import Any
 
 from ._version import __version__
 from ._compile import Compiler, Ctx, compile_decision, due_date
-from ._time import Calendar
+from ._time import Calendar, parse_date
 from .decision import (
     SEVERITY_LABELS,
     ActionItem,
@@ -297,10 +296,8 @@ def _as_date(value: date | str) -> date:
         if not EARLIEST <= value <= LATEST:
             raise EvaluationError(f"as-of date {value.isoformat()} is outside {EARLIEST.year}-{LATEST.year}")
         return value
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise EvaluationError(f"as-of date `{value}` is not a date; write it as YYYY-MM-DD")
     try:
-        return _as_date(date.fromisoformat(value))
+        return _as_date(parse_date(value))
     except (TypeError, ValueError):
         raise EvaluationError(f"as-of date `{value}` is not a date; write it as YYYY-MM-DD") from None
 

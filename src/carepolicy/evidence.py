@@ -13,12 +13,12 @@ strings and booleans are not numbers. Dates are ISO ``YYYY-MM-DD`` strings in JS
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ._time import parse_date
 from .errors import Diagnostic, EvidenceError
 
 __all__ = [
@@ -102,16 +102,8 @@ class _Strict(BaseModel):
         # Strict mode refuses date strings from Python dicts; evidence always writes them as ISO text.
         field = cls.model_fields.get(info.field_name)
         if isinstance(value, str) and field is not None and _is_date_annotation(field.annotation):
-            try:
-                if not _ISO_DATE.fullmatch(value):
-                    raise ValueError
-                return date.fromisoformat(value)
-            except ValueError:
-                raise ValueError(f"`{value}` is not a date; write it as YYYY-MM-DD") from None
+            return parse_date(value)
         return value
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _is_date_annotation(annotation: Any) -> bool:

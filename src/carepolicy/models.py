@@ -8,7 +8,6 @@ or diffed. Nothing in a pack is ever executed.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal, Union
 
@@ -24,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._time import Duration, parse_duration
+from ._time import Duration, parse_date, parse_duration
 
 __all__ = [
     "Pack",
@@ -80,14 +79,7 @@ class _Model(BaseModel):
 
 
 def _parse_date(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"`{value}` is not a date; write it as YYYY-MM-DD, e.g. `2022-12-20`") from None
-    return value
+    return parse_date(value) if isinstance(value, str) else value
 
 
 def _parse_duration(value: Any) -> Any:
