@@ -132,3 +132,40 @@ def test_hypothesis_strategy_example_for_council_systems(data):
     evidence, as_of = data.draw(testing.evidence(pack))
     decision = cp.evaluate(pack, evidence, as_of)
     assert decision.pack.sha256 == pack.sha256
+
+
+LADDER_PACKS = sorted(k for k, p in PACKS.items() if p.model.ladder is not None)
+
+
+@pytest.mark.parametrize("name", LADDER_PACKS)
+def test_random_case_events_never_reach_a_state_the_graph_forbids(name):
+    pack = PACKS[name]
+
+    @given(testing.case_events(pack))
+    def prop(events):
+        EXAMPLES[f"{pack.id}:ladder"] += 1
+        assert testing.ladder_violations(pack, events) == []
+
+    prop()
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_every_deadline_agrees_with_an_independent_calendar_at_month_ends_and_bank_holidays(name):
+    pack = PACKS[name]
+    edges = testing.deadline_edges(pack)
+    assert [f for e in edges if (f := e.check(pack))] == []
+    assert testing.due_status_edges(pack) == []
+
+
+def test_deadline_edges_cover_month_ends_and_bank_holidays():
+    pack = PACKS["lancashire"]
+    edges = {(str(e.duration), e.anchor.isoformat()): e.expected.isoformat() for e in testing.deadline_edges(pack)}
+    assert edges[("6 months", "2026-08-31")] == "2027-02-28"          # clamped to the month end
+    assert edges[("6 months", "2028-02-29")] == "2028-08-29"
+    wirral = PACKS["wirral"]
+    assert any(e.duration.unit == "months" for e in testing.deadline_edges(wirral))
+    oxford = PACKS["oxfordshire"]
+    working = {e.anchor.isoformat(): e.expected.isoformat() for e in testing.deadline_edges(oxford)
+               if str(e.duration) == "10 working days"}
+    assert working["2025-12-19"] == "2026-01-07"   # skips Christmas, Boxing Day and New Year's Day
+    assert working["2026-04-02"] == "2026-04-20"   # skips Good Friday and Easter Monday

@@ -1,0 +1,224 @@
+"""Strategies and edges for escalation ladders and deadlines, derived from a pack (see :mod:`carepolicy.testing`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import holidays
+from dateutil.relativedelta import relativedelta
+from hypothesis import strategies as st
+
+from ._time import Duration, add
+from .engine import PolicyPack
+from .errors import TransitionError
+
+# Anchors that exercise the calendar's edges: month ends (31st, leap February) and the days
+# before England's Christmas, New Year, Easter and May bank holidays.
+DEADLINE_ANCHORS = (
+    date(2025, 12, 19), date(2025, 12, 24), date(2025, 12, 31), date(2026, 1, 31), date(2026, 4, 2),
+    date(2026, 5, 1), date(2026, 8, 31), date(2027, 12, 24), date(2028, 1, 31), date(2028, 2, 29),
+)
+
+
+def case_events(pack: PolicyPack, *, max_steps: int = 8) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Sequences of case events for ``pack``'s ladder, dated forward, with evidence from
+    :func:`carepolicy.testing.evidence` and random approvals and attendees (sometimes enough,
+    sometimes not), so both moves and refusals are exercised. An event names a transition,
+    a trigger, or ``pick: k``: the k-th move out of whatever state the case is in when it is
+    replayed (see :func:`resolve`)."""
+    from .testing import evidence
+
+    ladder = pack.model.ladder
+    assert ladder is not None, f"pack `{pack.id}` has no ladder"
+    transitions = [t.id for t in ladder.transitions]
+    triggers = sorted({(t.trigger.kind, t.trigger.name) for t in ladder.transitions}, key=str)
+    roles = sorted({r.id for r in pack.model.roles})
+
+    @st.composite
+    def one(draw: Any, day: date) -> dict[str, Any]:
+        data, _ = draw(evidence(pack, gaps=True, as_of=day))
+        event: dict[str, Any] = {"on": day.isoformat(), "evidence": data}
+        choice = draw(st.integers(0, 9))
+        if choice < 6:
+            # most events ask for a move that leaves the current state: `pick` is resolved when replayed
+            event["pick"] = draw(st.integers(0, 50))
+        elif choice < 8 or not triggers:
+            event["transition"] = draw(st.sampled_from(transitions))
+        else:
+            kind, name = draw(st.sampled_from(triggers))
+            event["trigger"] = {"kind": kind, **({"name": name} if name else {})}
+        if roles:
+            given = draw(st.lists(st.sampled_from(roles), unique=True, max_size=len(roles)))
+            if draw(st.booleans()):
+                given = roles  # every role agrees: let the guard decide
+            event["approvals"] = [{"role": r, "by": f"officer-{i}"} for i, r in enumerate(given)]
+            event["attendees"] = draw(st.lists(st.sampled_from(roles), max_size=6))
+        if draw(st.integers(0, 5)) == 0:
+            event["override"] = "professional judgement recorded in testing"
+        return event
+
+    @st.composite
+    def sequence(draw: Any) -> list[dict[str, Any]]:
+        meta = pack.model.pack
+        start = max(date(2024, 1, 1), meta.effective_from)
+        day = draw(st.dates(start, start + timedelta(days=365)))
+        out = []
+        for _ in range(draw(st.integers(1, max_steps))):
+            day = day + timedelta(days=draw(st.sampled_from([0, 1, 7, 29, 43, 85, 92, 184, 200])))
+            out.append(draw(one(day)))
+        return out
+
+    return sequence()
+
+
+def resolve(pack: PolicyPack, state: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The event with ``pick: k`` replaced by the k-th transition leaving ``state`` (in pack order)."""
+    if "pick" not in event:
+        return event
+    ladder = pack.model.ladder
+    assert ladder is not None
+    out = {k: v for k, v in event.items() if k != "pick"}
+    leaving = [t.id for t in ladder.transitions if t.from_ == state]
+    out["transition"] = leaving[event["pick"] % len(leaving)] if leaving else ladder.transitions[0].id
+    return out
+
+
+def ladder_violations(pack: PolicyPack, events: list[dict[str, Any]], provider_id: str = "test-provider") -> list[str]:
+    """Replay ``events``; every way the case ends up where the graph forbids or its history is inconsistent."""
+    from .lifecycle import Case, advance, open_case
+
+    ladder = pack.model.ladder
+    assert ladder is not None
+    states = {s.id: s for s in ladder.states}
+    edges = {t.id: (t.from_, t.to) for t in ladder.transitions}
+    out: list[str] = []
+    opened = events[0]["on"] if events else "2026-01-05"
+    case = open_case(pack, provider_id, opened)
+    for i, event in enumerate(events):
+        event = resolve(pack, case.state, event)
+        event = {**event, "evidence": {**event["evidence"], "provider": {**event["evidence"]["provider"], "id": provider_id}}}
+        before = case
+        try:
+            case = advance(pack, case, event)
+        except TransitionError as exc:
+            if not exc.diagnostics:
+                out.append(f"step {i}: a refusal must say why")
+            if case != before:
+                out.append(f"step {i}: a refused move changed the case")
+            continue
+        entry = case.history[-1]
+        if entry.transition not in edges:
+            out.append(f"step {i}: moved by `{entry.transition}`, which the ladder does not declare")
+        elif edges[entry.transition] != (before.state, case.state):
+            out.append(f"step {i}: `{entry.transition}` went {before.state} -> {case.state}, "
+                       f"the graph says {edges[entry.transition]}")
+        if case.state not in states:
+            out.append(f"step {i}: reached undeclared state `{case.state}`")
+        if states[before.state].kind == "exit" and states.get(case.state) and \
+                states[case.state].rank > states[before.state].rank:
+            out.append(f"step {i}: escalated out of exit state `{before.state}`")
+        if [h.seq for h in case.history] != list(range(len(case.history))):
+            out.append(f"step {i}: history is not numbered in order")
+        if any(a.on > b.on for a, b in zip(case.history, case.history[1:])):
+            out.append(f"step {i}: history goes back in time")
+        if case.history[: len(before.history)] != before.history:
+            out.append(f"step {i}: history was rewritten, not appended to")
+        if any(d.state != case.state for d in case.deadlines):
+            out.append(f"step {i}: a deadline of another state is still running")
+        if Case.model_validate_json(case.model_dump_json()) != case:
+            out.append(f"step {i}: the case does not round-trip through JSON")
+    return out
+
+
+@dataclass(frozen=True)
+class DeadlineEdge:
+    """A duration of the pack added to an anchor date, with the date a plain calendar gives."""
+
+    where: str
+    duration: Duration
+    anchor: date
+    expected: date
+
+    def check(self, pack: PolicyPack) -> str | None:
+        got = add(self.anchor, self.duration, pack.calendar)
+        if got != self.expected:
+            return f"{self.where}: {self.duration} after {self.anchor} is {got}, expected {self.expected}"
+        return None
+
+
+def _pack_durations(pack: PolicyPack) -> Iterator[tuple[str, Duration]]:
+    for o in pack.model.outcomes:
+        if o.due is not None:
+            yield f"outcome `{o.id}`", (o.due.after or o.due.before)  # type: ignore[misc]
+    if pack.model.ladder is not None:
+        for t in pack.model.ladder.transitions:
+            for d in t.starts:
+                yield f"deadline `{d.id}` of `{t.id}`", d.after
+
+
+def _reference(anchor: date, duration: Duration, region: str, closures: set[date]) -> date:
+    """A second, independent reading of a duration: relativedelta and the holidays calendar directly."""
+    unit, n = duration.unit, duration.amount
+    if unit == "days":
+        return anchor + timedelta(days=n)
+    if unit == "weeks":
+        return anchor + timedelta(weeks=n)
+    if unit == "months":
+        return anchor + relativedelta(months=n)
+    if unit == "years":
+        return anchor + relativedelta(years=n)
+    off = holidays.country_holidays("GB", subdiv=region, years=range(anchor.year, anchor.year + 2 + n // 200))
+    day = anchor
+    while n:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in off and day not in closures:
+            n -= 1
+    return day
+
+
+def deadline_edges(pack: PolicyPack, anchors: tuple[date, ...] = DEADLINE_ANCHORS) -> list[DeadlineEdge]:
+    """Every deadline duration of the pack from month ends and the days before bank holidays."""
+    cal = pack.model.calendar
+    closures = set(cal.closures)
+    seen: set[tuple[Duration, date]] = set()
+    out = []
+    for where, dur in _pack_durations(pack):
+        if cal.count_from != "next_working_day" and dur.unit == "working_days":
+            continue  # the reference reads the default convention only
+        for anchor in anchors:
+            if (dur, anchor) in seen:
+                continue
+            seen.add((dur, anchor))
+            out.append(DeadlineEdge(where, dur, anchor, _reference(anchor, dur, cal.region, closures)))
+    return out
+
+
+def due_status_edges(pack: PolicyPack) -> list[str]:
+    """For each ladder deadline: upcoming the day before it is due, due on the day, overdue the day after."""
+    from .lifecycle import Case, HistoryEntry, OpenDeadline, due
+
+    ladder = pack.model.ladder
+    if ladder is None:
+        return []
+    problems = []
+    for t in ladder.transitions:
+        for d in t.starts:
+            start = date(2026, 1, 31)
+            when = add(start, d.after, pack.calendar)
+            opened = HistoryEntry(seq=0, on=start, kind="opened", to_state=t.to, pack_version=pack.version,
+                                  pack_sha256=pack.sha256)
+            deadline = OpenDeadline(id=d.id, text=d.text, due=when, started_on=start, after=str(d.after),
+                                    state=t.to, set_by=t.id, on_miss=d.on_miss, source=d.source)
+            case = Case(pack_id=pack.id, pack_version=pack.version, pack_sha256=pack.sha256, provider_id="p",
+                        state=t.to, entered_on=start, deadlines=(deadline,), history=(opened,))
+            for offset, want in ((-1, "upcoming"), (0, "due"), (1, "overdue")):
+                item = due(pack, case, when + timedelta(days=offset)).items[0]
+                if item.status != want:
+                    problems.append(f"`{d.id}` of `{t.id}` due {when}: on {when + timedelta(days=offset)} "
+                                    f"it is {item.status}, expected {want}")
+                if want == "overdue" and d.on_miss and not item.available:
+                    problems.append(f"`{d.id}` overdue on {when + timedelta(days=1)} but `{d.on_miss}` is not available")
+    return problems
