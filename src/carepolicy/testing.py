@@ -457,3 +457,19 @@ def monotonicity_violations(pack: PolicyPack, data: dict[str, Any], as_of: date)
             out.append(f"worsening `{name}` lowered severity {base.severity} -> {d.severity} "
                        f"({base.headline.value} -> {d.headline.value})")
     return out
+
+
+# ----------------------------------------------------------------- ladders and deadlines
+
+from ._ladder_testing import (  # noqa: E402  (kept in their own module; part of this public API)
+    DEADLINE_ANCHORS,
+    DeadlineEdge,
+    case_events,
+    deadline_edges,
+    due_status_edges,
+    ladder_violations,
+    resolve,
+)
+
+__all__ += ["case_events", "ladder_violations", "resolve", "deadline_edges", "DeadlineEdge", "due_status_edges",
+            "DEADLINE_ANCHORS"]
