@@ -6,7 +6,7 @@ offending node, which the loader turns into file:line:column.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -22,6 +22,7 @@ from .models import (
     CountEvents,
     NotOf,
     Pack,
+    Scalar,
     TableDecision,
     Test,
 )
@@ -163,9 +164,9 @@ def check_pack(pack: Pack) -> list[Problem]:
         except KeyError as exc:
             bad = exc.args[0]
             prefix = inp.path.split(".")[: inp.path.split(".").index(bad)]
-            owner = _owner_fields(".".join(prefix))
+            owner_fields = _owner_fields(".".join(prefix))
             add("CP204", f"input `{inp.id}`: `{inp.path}` is not a field of the evidence (no `{bad}`)",
-                path + ("path",), did_you_mean(bad, owner))
+                path + ("path",), did_you_mean(bad, owner_fields))
             broken.add(inp.id)
             continue
         if not _type_ok(inp.type, annotation):
@@ -184,9 +185,9 @@ def check_pack(pack: Pack) -> list[Problem]:
             elif inp.scale not in scales:
                 add("CP203", f"input `{inp.id}`: unknown scale `{inp.scale}`", path + ("scale",), did_you_mean(inp.scale, scales))
             else:
-                allowed = _literal_values(annotation) or []
+                evidence_values = _literal_values(annotation) or []
                 scale_values = {v.id for v in scales[inp.scale].values}
-                extra = [v for v in allowed if v not in scale_values]
+                extra = [v for v in evidence_values if v not in scale_values]
                 if extra:
                     add("CP207", f"input `{inp.id}`: evidence can be {', '.join(f'`{v}`' for v in extra)}, "
                         f"which scale `{inp.scale}` does not list", path + ("scale",),
@@ -211,14 +212,14 @@ def check_pack(pack: Pack) -> list[Problem]:
                     "add `scale:` naming the scale of its values")
 
         if isinstance(d, BandsDecision):
-            inp = inputs.get(d.input)
-            if inp is None:
+            band_input = inputs.get(d.input)
+            if band_input is None:
                 add("CP203", f"decision `{d.id}`: unknown input `{d.input}`", dpath + ("input",), did_you_mean(d.input, inputs))
-            elif inp.type not in ("integer", "number") and d.input not in broken:
-                add("CP206", f"decision `{d.id}`: bands need a number, but input `{d.input}` is `{inp.type}`", dpath + ("input",))
+            elif band_input.type not in ("integer", "number") and d.input not in broken:
+                add("CP206", f"decision `{d.id}`: bands need a number, but input `{d.input}` is `{band_input.type}`", dpath + ("input",))
             for j, b in enumerate(d.bands):
                 check_value(b.value, dpath + ("bands", j, "value"))
-            integer = inp is not None and inp.type == "integer"
+            integer = band_input is not None and band_input.type == "integer"
             if d.input not in broken:
                 problems.extend(_check_bands(d, dpath, integer))
         else:
@@ -257,13 +258,13 @@ def check_pack(pack: Pack) -> list[Problem]:
 
     # -- outcomes -----------------------------------------------------------
     for i, o in enumerate(pack.outcomes):
-        for j, r in enumerate(o.roles):
-            if r not in roles:
-                add("CP203", f"outcome `{o.id}`: unknown role `{r}`", ("outcomes", i, "roles", j), did_you_mean(r, roles) or "declare it under `roles:`")
+        for j, role in enumerate(o.roles):
+            if role not in roles:
+                add("CP203", f"outcome `{o.id}`: unknown role `{role}`", ("outcomes", i, "roles", j), did_you_mean(role, roles) or "declare it under `roles:`")
         if o.quorum:
-            for j, r in enumerate(o.quorum.including):
-                if r not in roles:
-                    add("CP203", f"outcome `{o.id}`: unknown role `{r}` in quorum", ("outcomes", i, "quorum", "including", j), did_you_mean(r, roles))
+            for j, role in enumerate(o.quorum.including):
+                if role not in roles:
+                    add("CP203", f"outcome `{o.id}`: unknown role `{role}` in quorum", ("outcomes", i, "quorum", "including", j), did_you_mean(role, roles))
         if o.due is not None and o.due.from_ != "as_of":
             src = inputs.get(o.due.from_)
             if src is None:
@@ -392,20 +393,21 @@ def _check_events(leaf: CountEvents, path: Path, inputs: dict[str, Any]) -> list
     if inp is None:
         out.append(("CP203", f"unknown input `{q.input}`", qpath + ("input",), did_you_mean(q.input, inputs)))
     elif inp.type != "events":
-        out.append(("CP206", f"`count_events` needs an `events` input, `{q.input}` is `{inp.type}`", qpath + ("input",)))
+        out.append(("CP206", f"`count_events` needs an `events` input, `{q.input}` is `{inp.type}`", qpath + ("input",), None))
     for j, k in enumerate(q.kinds):
         if k not in EVENT_KINDS:
             out.append(("CP207", f"`{k}` is not a kind of event", qpath + ("kinds", j), did_you_mean(k, EVENT_KINDS)))
     for j, t in enumerate(q.where):
         annotation = Event.model_fields[t.field].annotation
         allowed = _literal_values(annotation)
-        values = [t.is_] if t.is_ is not None else (t.in_ or [t.at_least])
+        # The model holds exactly one of `is`, `in` (non-empty) or `at_least`.
+        values: Sequence[Scalar | None] = [t.is_] if t.is_ is not None else (t.in_ or [t.at_least])
         for v in values:
             if allowed is not None and v not in allowed:
                 out.append(("CP207", f"event field `{t.field}` cannot be `{v}`", qpath + ("where", j),
                             did_you_mean(str(v), [str(a) for a in allowed])))
             elif allowed is None and not _fits(v, annotation):
-                out.append(("CP206", f"event field `{t.field}` is {_describe(annotation)}, not `{v}`", qpath + ("where", j)))
+                out.append(("CP206", f"event field `{t.field}` is {_describe(annotation)}, not `{v}`", qpath + ("where", j), None))
     return out
 
 
@@ -447,7 +449,7 @@ def _check_test(test: Test, path: Path, inputs: dict[str, Any], scales: dict[str
         if op == "known":
             continue
         if type_ == "events":
-            out.append(("CP206", f"`{n}` is a list of events: test it with `count_events`", opath))
+            out.append(("CP206", f"`{n}` is a list of events: test it with `count_events`", opath, None))
         elif op in NUMERIC_OPS and type_ not in ("integer", "number"):
             hint = "use `worse_than`, `no_better_than`, `better_than` or `no_worse_than` on a scale" if type_ == "scale" else None
             out.append(("CP206", f"`{op}` compares numbers, but `{n}` is `{type_}`", opath, hint))
@@ -455,11 +457,11 @@ def _check_test(test: Test, path: Path, inputs: dict[str, Any], scales: dict[str
             hint = "use `at_least`, `at_most`, `above` or `below` on numbers" if type_ in ("integer", "number") else None
             out.append(("CP206", f"`{op}` compares positions on a scale, but `{n}` is `{type_}`", opath, hint))
         elif op in SCALE_OPS and scale in scales and not scales[scale].ordered:
-            out.append(("CP216", f"`{op}` needs an ordered scale, `{scale}` is unordered", opath))
+            out.append(("CP216", f"`{op}` needs an ordered scale, `{scale}` is unordered", opath, None))
         elif op in NUMERIC_OPS and not isinstance(arg, (int, float)) or (op in NUMERIC_OPS and isinstance(arg, bool)):
-            out.append(("CP206", f"`{op}` compares numbers, so give it a number, not `{arg}`", opath))
+            out.append(("CP206", f"`{op}` compares numbers, so give it a number, not `{arg}`", opath, None))
         elif op in DATE_OPS and type_ != "date":
-            out.append(("CP206", f"`{op}` compares dates, but `{n}` is `{type_}`", opath))
+            out.append(("CP206", f"`{op}` compares dates, but `{n}` is `{type_}`", opath, None))
         else:
             out.extend(_check_operand(n, type_, scale, op, arg, opath, scales, inputs))
     return out
@@ -482,11 +484,11 @@ def _check_operand(name: str, type_: str, scale: str | None, op: str, arg: Any, 
             if v not in allowed:
                 out.append(("CP207", f"`{v}` is not a value `{name}` can take", path, did_you_mean(str(v), [str(a) for a in allowed])))
         elif type_ in ("integer", "number") and (isinstance(v, bool) or not isinstance(v, (int, float))):
-            out.append(("CP206", f"`{name}` is a number, so compare it with a number, not `{v}`", path))
+            out.append(("CP206", f"`{name}` is a number, so compare it with a number, not `{v}`", path, None))
         elif type_ == "boolean" and not isinstance(v, bool):
             out.append(("CP206", f"`{name}` is true or false, not `{v}`", path, "write `true` or `false`"))
         elif type_ == "date":
-            out.append(("CP206", f"compare date `{name}` with `within` or `older_than`", path))
+            out.append(("CP206", f"compare date `{name}` with `within` or `older_than`", path, None))
         elif type_ == "text" and not isinstance(v, str):
             out.append(("CP206", f"`{name}` is text, so compare it with text, not `{v}`", path, f"write `\"{v}\"`"))
     return out

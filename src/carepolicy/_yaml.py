@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from yaml.events import (
@@ -247,7 +247,7 @@ class _Builder:
             )
         )
 
-    def stop(self, code: str, message: str, mark: tuple[int, int] | None, path: Path | None, **extra: Any) -> None:
+    def stop(self, code: str, message: str, mark: tuple[int, int] | None, path: Path | None, **extra: Any) -> NoReturn:
         self.add(code, message, mark, path, **extra)
         raise _Stop
 

@@ -60,8 +60,8 @@ class DecisionResult(_Result):
     title: str | None = None
     status: Status
     value: Value = None
-    label: str | None = Field(None, description="the scale's label for the value")
-    severity: int | None = Field(None, description="common severity 0 none .. 4 critical, where the scale gives one")
+    label: str | None = Field(default=None, description="the scale's label for the value")
+    severity: int | None = Field(default=None, description="common severity 0 none .. 4 critical, where the scale gives one")
     rules: list[str] = Field(default_factory=list, description="ids of the rules (bands, rows) that produced the value")
     sources: list[str] = Field(default_factory=list, description="the clauses those rules cite")
     judgement: bool = False
@@ -79,11 +79,11 @@ class ActionItem(_Result):
     text: str
     roles: list[str] = Field(default_factory=list)
     due: date | None = None
-    due_rule: str | None = Field(None, description="how the due date was set, e.g. `6 weeks after 2026-01-05`")
+    due_rule: str | None = Field(default=None, description="how the due date was set, e.g. `6 weeks after 2026-01-05`")
     quorum: dict[str, Any] | None = None
     source: str
     judgement: str | None = None
-    certain: bool = Field(True, description="false when missing evidence means it may or may not apply")
+    certain: bool = Field(default=True, description="false when missing evidence means it may or may not apply")
     missing: list[str] = Field(default_factory=list)
 
 
@@ -108,14 +108,14 @@ class Decision(_Result):
     as_of: date
     status: Status = Field(description="`decided` when the headline decision is settled")
     headline: DecisionResult
-    severity: int | None = Field(None, description="the headline's common severity, 0 none .. 4 critical")
+    severity: int | None = Field(default=None, description="the headline's common severity, 0 none .. 4 critical")
     severity_label: str | None = None
     decisions: list[DecisionResult]
     actions: list[ActionItem] = Field(default_factory=list)
     approvals: list[ActionItem] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     missing: list[MissingEvidence] = Field(default_factory=list)
-    judgement: bool = Field(False, description="some part of this decision is left to professional judgement")
+    judgement: bool = Field(default=False, description="some part of this decision is left to professional judgement")
     out_of_scope: list[str] = Field(default_factory=list)
     calendar: str
     engine: str

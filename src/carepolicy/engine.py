@@ -102,7 +102,7 @@ class PolicyPack:
     # -- evaluation -----------------------------------------------------------
     def evaluate(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> Decision:
         """Evaluate this pack over ``evidence`` as of ``as_of``; see :func:`carepolicy.evaluate`."""
-        ev = parse_evidence(evidence)  # type: ignore[arg-type]
+        ev = parse_evidence(evidence)
         on = _as_date(as_of)
         if not self.in_force(on):
             meta = self.model.pack
@@ -332,7 +332,7 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
 
     def evaluate_all(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> list[Decision]:
         """Evaluate every pack that has a version in force on ``as_of``."""
-        ev = parse_evidence(evidence)  # type: ignore[arg-type]
+        ev = parse_evidence(evidence)
         day = _as_date(as_of)
         out = []
         for pack_id in self._packs:

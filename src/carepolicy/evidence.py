@@ -13,6 +13,7 @@ strings and booleans are not numbers. Dates are ISO ``YYYY-MM-DD`` strings in JS
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -120,15 +121,15 @@ class Provider(_Strict):
     cqc_regulated: bool | None = None
     beds: Count | None = None
     people_served: Count | None = None
-    addresses_in_area: Count | None = Field(None, description="service addresses inside the authority's area")
-    registered_office_in_area: bool | None = Field(None, description="registered office (office base) inside the authority's area")
+    addresses_in_area: Count | None = Field(default=None, description="service addresses inside the authority's area")
+    registered_office_in_area: bool | None = Field(default=None, description="registered office (office base) inside the authority's area")
     pamms_assessed_by_other_authority: bool | None = None
-    chc_funded_residents: bool | None = Field(None, description="residents funded by NHS Continuing Health Care")
-    market_risk: bool | None = Field(None, description="strategically important: block or specialist provider, or many people in one setting")
+    chc_funded_residents: bool | None = Field(default=None, description="residents funded by NHS Continuing Health Care")
+    market_risk: bool | None = Field(default=None, description="strategically important: block or specialist provider, or many people in one setting")
     nursing_contract_with_health: bool | None = None
-    client_group: Literal["adults", "children"] | None = Field(None, description="who the service supports: adults' or children's services (decides e.g. which safeguarding lead approves)")
-    previously_commissioned: bool | None = Field(None, description="the authority has commissioned this service before (false: a new service needing pre-service checks)")
-    commissioned_by_authority: bool | None = Field(None, description="the council or its NHS partner holds a contract with the provider for the service (false: no contract, or only direct payments / personal budgets)")
+    client_group: Literal["adults", "children"] | None = Field(default=None, description="who the service supports: adults' or children's services (decides e.g. which safeguarding lead approves)")
+    previously_commissioned: bool | None = Field(default=None, description="the authority has commissioned this service before (false: a new service needing pre-service checks)")
+    commissioned_by_authority: bool | None = Field(default=None, description="the council or its NHS partner holds a contract with the provider for the service (false: no contract, or only direct payments / personal budgets)")
 
 
 class CqcRatings(_Strict):
@@ -142,8 +143,8 @@ class CqcRatings(_Strict):
     well_led: CqcRating | None = None
     special_measures: bool | None = None
     inspection_date: date | None = None
-    consecutive_below_good: Count | None = Field(None, description="inspections in a row rated below Good overall")
-    compliance_fluctuating: bool | None = Field(None, description="compliance has fluctuated between inspections")
+    consecutive_below_good: Count | None = Field(default=None, description="inspections in a row rated below Good overall")
+    compliance_fluctuating: bool | None = Field(default=None, description="compliance has fluctuated between inspections")
 
 
 class QualityStandards(_Strict):
@@ -165,33 +166,33 @@ class Assessments(_Strict):
     """Results of the councils' own assessment tools."""
 
     risk_profile_score: Annotated[int, Field(ge=0, le=1000)] | None = Field(
-        None, description="QPIP risk profile tool score"
+        default=None, description="QPIP risk profile tool score"
     )
-    risk_extremely_high: bool | None = Field(None, description="partners judge the risk extremely high")
+    risk_extremely_high: bool | None = Field(default=None, description="partners judge the risk extremely high")
     concerns_nature: Literal["social_care", "clinical", "mixed"] | None = Field(
-        None, description="where the main concerns lie"
+        default=None, description="where the main concerns lie"
     )
     quality_standards: QualityStandards | None = None
     pamms_rating: PammsRating | None = None
     pamms_assessed_on: date | None = None
     pamms_improvements_identified: bool | None = None
-    pamms_scheduled: bool | None = Field(None, description="assessment agreed through the schedule or the PRIG")
+    pamms_scheduled: bool | None = Field(default=None, description="assessment agreed through the schedule or the PRIG")
     questionnaire_rag: Rag | None = None
     questionnaire_issued_on: date | None = None
     quality_review_outcome: Literal["good", "requires_improvement", "inadequate"] | None = None
     quality_review_on: date | None = None
-    service_risk_level: Level | None = Field(None, description="risk from contract value and service criticality")
+    service_risk_level: Level | None = Field(default=None, description="risk from contract value and service criticality")
     standards_of_care_threshold_met: bool | None = None
     serious_concerns_threshold_met: bool | None = None
     all_areas_adequate: bool | None = None
     provider_quality_rating: Annotated[int, Field(ge=1, le=5)] | None = Field(
-        None, description="a rating already given, e.g. by a QA team"
+        default=None, description="a rating already given, e.g. by a QA team"
     )
     concerns_identified: Literal["none", "minor", "may_impact_safety", "impacting_safety"] | None = Field(
-        None, description="concerns identified (at the monitoring meeting, by the QA officer, service manager, another professional or the regulator) by their effect on safety: none; minor, no effect on safety; may affect safety (risk of harm if not dealt with); affect or have affected safety (significant risk of further harm)"
+        default=None, description="concerns identified (at the monitoring meeting, by the QA officer, service manager, another professional or the regulator) by their effect on safety: none; minor, no effect on safety; may affect safety (risk of harm if not dealt with); affect or have affected safety (significant risk of further harm)"
     )
     standards_breach: Literal["none", "easily_resolved", "not_easily_resolved"] | None = Field(
-        None, description="evidence that standards or regulations are not being met: none; not met but easily resolved (or being resolved) without effect on safety; not met and not easily resolved"
+        default=None, description="evidence that standards or regulations are not being met: none; not met but easily resolved (or being resolved) without effect on safety; not met and not easily resolved"
     )
 
 
@@ -201,10 +202,10 @@ class Event(_Strict):
     kind: EventKind
     date: date
     id: Text | None = None
-    staff_member: Text | None = Field(None, description="the staff member involved or alleged")
+    staff_member: Text | None = Field(default=None, description="the staff member involved or alleged")
     people_affected: Count | None = None
     harm: Harm | None = None
-    level: Level | None = Field(None, description="level of concern or risk")
+    level: Level | None = Field(default=None, description="level of concern or risk")
     substantiated: bool | None = None
     open: bool | None = None
     remedied: bool | None = None
@@ -227,20 +228,20 @@ class RiskFlags(_Strict):
     recruitment: Literal["ok", "struggling_with_plans", "struggling_without_plans"] | None = None
     kpis: Literal["met", "at_risk", "some_not_met", "many_not_met"] | None = None
     productivity_targets: Literal["met", "at_risk", "some_not_met", "many_not_met"] | None = Field(
-        None, description="productivity targets, graded as `kpis` (`met` also when none are set)"
+        default=None, description="productivity targets, graded as `kpis` (`met` also when none are set)"
     )
     at_risk_of_failure: bool | None = Field(
-        None, description="other issues mean the provider is at risk of failing or closing if action is not taken"
+        default=None, description="other issues mean the provider is at risk of failing or closing if action is not taken"
     )
     contract_compliance: Literal["met", "minor_gaps", "gaps_affecting_delivery", "significant_breach"] | None = None
-    paperwork_in_order: bool | None = Field(None, description="insurances, registrations and paperwork in place")
+    paperwork_in_order: bool | None = Field(default=None, description="insurances, registrations and paperwork in place")
     customer_experience: Literal["good", "mixed", "poor", "very_poor"] | None = None
     placements_suspended: bool | None = None
     management_instability: bool | None = None
     poor_partner_relationships: bool | None = None
     positive_feedback: bool | None = None
     engaging_with_council: bool | None = None
-    placement_restrictions: bool | None = Field(None, description="new placements are made only with restrictions (not a full suspension)")
+    placement_restrictions: bool | None = Field(default=None, description="new placements are made only with restrictions (not a full suspension)")
 
 
 class ImprovementPlan(_Strict):
@@ -256,10 +257,10 @@ class ImprovementPlan(_Strict):
     improvement_sustained: bool | None = None
     within_sight_of_completion: bool | None = None
     little_progress_share: Annotated[int, Field(ge=0, le=100)] | None = Field(
-        None, description="percentage (0-100, rounded down) of high-risk actions showing little progress: 100 * high_risk_actions_little_progress / high_risk_actions"
+        default=None, description="percentage (0-100, rounded down) of high-risk actions showing little progress: 100 * high_risk_actions_little_progress / high_risk_actions"
     )
     good_progress_share: Annotated[int, Field(ge=0, le=100)] | None = Field(
-        None, description="percentage (0-100, rounded down) of high-risk actions showing good progress: 100 * high_risk_actions_good_progress / high_risk_actions"
+        default=None, description="percentage (0-100, rounded down) of high-risk actions showing good progress: 100 * high_risk_actions_good_progress / high_risk_actions"
     )
 
 
@@ -268,17 +269,17 @@ class History(_Strict):
 
     last_qpip_ended_on: date | None = None
     last_qpip_same_proprietor: bool | None = None
-    qpip1_supported_on: date | None = Field(None, description="when support under QPIP 1 began")
+    qpip1_supported_on: date | None = Field(default=None, description="when support under QPIP 1 began")
     qpip_level: Literal["none", "qpip_1", "qpip_2"] | None = Field(
-        None, description="the QPIP level the provider is supported under on the as-of date (`none`: not in QPIP)"
+        default=None, description="the QPIP level the provider is supported under on the as-of date (`none`: not in QPIP)"
     )
-    qpip_started_on: date | None = Field(None, description="when the current QPIP (level 1 or 2) began")
+    qpip_started_on: date | None = Field(default=None, description="when the current QPIP (level 1 or 2) began")
     last_contract_visit_on: date | None = None
     first_meeting_on: date | None = None
     concern_raised_on: date | None = None
-    board_referred_on: date | None = Field(None, description="when the provider was last referred to the authority's commissioning/quality board")
-    final_warning_issued_on: date | None = Field(None, description="when the current final warning notice was issued")
-    final_warning_lifted_on: date | None = Field(None, description="when the provider came out of the final-warning route because improvement was evidenced")
+    board_referred_on: date | None = Field(default=None, description="when the provider was last referred to the authority's commissioning/quality board")
+    final_warning_issued_on: date | None = Field(default=None, description="when the current final warning notice was issued")
+    final_warning_lifted_on: date | None = Field(default=None, description="when the provider came out of the final-warning route because improvement was evidenced")
 
 
 class Evidence(_Strict):
@@ -288,14 +289,14 @@ class Evidence(_Strict):
     cqc: CqcRatings | None = None
     assessment: Assessments | None = None
     events: Annotated[list[Event], Field(max_length=10_000)] | None = Field(
-        None, description="dated events; omit if not known, [] if known to be none"
+        default=None, description="dated events; omit if not known, [] if known to be none"
     )
     flags: RiskFlags | None = None
     improvement_plan: ImprovementPlan | None = None
     history: History | None = None
 
 
-def parse_evidence(data: Evidence | dict[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
+def parse_evidence(data: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
     """Validate evidence from a model, a dict or JSON text; raise :class:`EvidenceError` listing every problem."""
     if isinstance(data, Evidence):
         return data

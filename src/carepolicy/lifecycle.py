@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 TriggerKind = Literal["review_outcome", "evidence", "deadline", "role_decision", "event"]
+_GuardPass = Literal["none", "true", "overridden"]  # how a move's guard was passed (`HistoryEntry.guard`)
 
 
 class _Frozen(BaseModel):
@@ -69,11 +70,11 @@ class CaseEvent(_Frozen):
     transition: str | None = None
     trigger: TriggerRef | None = None
     on: date
-    evidence: Evidence | None = Field(None, description="evidence as of `on`, for guards and warnings")
+    evidence: Evidence | None = Field(default=None, description="evidence as of `on`, for guards and warnings")
     approvals: tuple[ApprovalGiven, ...] = ()
-    attendees: tuple[str, ...] = Field((), description="role ids of the members present, one per person (quorum)")
+    attendees: tuple[str, ...] = Field(default=(), description="role ids of the members present, one per person (quorum)")
     note: str | None = None
-    override: str | None = Field(None, description="professional-judgement reason to proceed although the guard fails")
+    override: str | None = Field(default=None, description="professional-judgement reason to proceed although the guard fails")
 
     @model_validator(mode="after")
     def _names_a_move(self) -> CaseEvent:
@@ -90,7 +91,7 @@ class OpenDeadline(_Frozen):
     due: date = Field(description="the last day on which the expected move is on time")
     started_on: date = Field(description="the day the clock runs from: the move, or the `runs_from` date in its evidence")
     after: str
-    runs_from: str | None = Field(None, description="the date input the clock runs from (none: the day of the move)")
+    runs_from: str | None = Field(default=None, description="the date input the clock runs from (none: the day of the move)")
     state: str
     set_by: str = Field(description="the transition that started it")
     roles: tuple[str, ...] = ()
@@ -156,7 +157,7 @@ class DueItem(_Frozen):
     days: int = Field(description="days from the as-of date to the due date (negative when overdue)")
     on_miss: str | None = None
     on_miss_to: str | None = None
-    available: bool = Field(False, description="the deadline is missed, so its `on_miss` transition may be taken")
+    available: bool = Field(default=False, description="the deadline is missed, so its `on_miss` transition may be taken")
 
 
 class DueReport(_Frozen):
@@ -164,7 +165,7 @@ class DueReport(_Frozen):
     state: str
     as_of: date
     items: tuple[DueItem, ...] = ()
-    available: tuple[str, ...] = Field((), description="transitions open because a deadline was missed")
+    available: tuple[str, ...] = Field(default=(), description="transitions open because a deadline was missed")
 
     @property
     def overdue(self) -> list[DueItem]:
@@ -240,7 +241,7 @@ def due(pack: PolicyPack, case: Case, as_of: date | str) -> DueReport:
     items = []
     for d in sorted(case.deadlines, key=lambda d: (d.due, d.id)):
         days = (d.due - day).days
-        status = "overdue" if days < 0 else "due" if days == 0 else "upcoming"
+        status: Literal["overdue", "due", "upcoming"] = "overdue" if days < 0 else "due" if days == 0 else "upcoming"
         target = by_id.get(d.on_miss) if d.on_miss else None
         items.append(DueItem(deadline=d, status=status, days=days, on_miss=d.on_miss,
                              on_miss_to=target.to if target else None, available=status == "overdue" and target is not None))
@@ -442,14 +443,14 @@ def _candidates(pack: PolicyPack, ladder: Ladder, case: Case, ev: CaseEvent, hea
     return matches
 
 
-def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: _Gate) -> tuple[list[Diagnostic], str]:
+def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: _Gate) -> tuple[list[Diagnostic], _GuardPass]:
     """Every reason ``t`` cannot be taken now, and how its guard was passed (none, true, overridden)."""
     out: list[Diagnostic] = []
     if t.trigger.kind == "deadline":
         out += _deadline_blockers(pack, case, ev, t)
     out += _meets_blockers(pack, case, t)
     out += _anchor_blockers(pack, ev, t)
-    guard = "none"
+    guard: _GuardPass = "none"
     if t.guard is not None:
         try:
             result, missing = gate.check(t.guard)
@@ -559,7 +560,7 @@ def _anchor_blockers(pack: PolicyPack, ev: CaseEvent, t: Transition) -> list[Dia
     return out
 
 
-def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: str, gate: _Gate) -> Case:
+def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: _GuardPass, gate: _Gate) -> Case:
     same = t.from_ == t.to
     restarted = {s.id for s in t.starts}
     consumed = _deadline_for(case, t) if t.trigger.kind == "deadline" else None
@@ -569,7 +570,9 @@ def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: st
         if same and d is not consumed and d.id not in restarted and d.id not in t.meets:
             keep.append(d)
             continue
-        outcome = "missed" if ev.on > d.due else "met" if d.id in t.meets or not same else "superseded"
+        outcome: Literal["met", "missed", "superseded"] = (
+            "missed" if ev.on > d.due else "met" if d.id in t.meets or not same else "superseded"
+        )
         closed.append(ClosedDeadline(id=d.id, due=d.due, set_by=d.set_by, outcome=outcome))
     started = []
     for s in t.starts:
@@ -589,7 +592,7 @@ def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: st
                                             missing=tuple(missing) if result is None else ()))
     entry = HistoryEntry(
         seq=len(case.history), on=ev.on, kind="moved", to_state=t.to, from_state=t.from_, transition=t.id,
-        direction=t.direction, trigger=TriggerRef(kind=t.trigger.kind, name=t.trigger.name), guard=guard,  # type: ignore[arg-type]
+        direction=t.direction, trigger=TriggerRef(kind=t.trigger.kind, name=t.trigger.name), guard=guard,
         override=ev.override, approvals=ev.approvals, attendees=ev.attendees, warnings=tuple(warnings),
         started=tuple(started), closed=tuple(closed), note=ev.note, source=t.source,
         evidence_sha256=hashlib.sha256(ev.evidence.model_dump_json().encode()).hexdigest() if ev.evidence else None,
@@ -643,7 +646,7 @@ class Timeline(_Frozen):
     opened_on: date
     until: date
     days: tuple[TimelineDay, ...]
-    ignored: tuple[CaseEvent, ...] = Field((), description="events dated after `until`")
+    ignored: tuple[CaseEvent, ...] = Field(default=(), description="events dated after `until`")
     case: Case
     report: DueReport
 

@@ -135,7 +135,7 @@ class SourceDocument(_Model):
     title: Text
     version: Text | None = None
     date: PackDate | None = None
-    file: Text | None = Field(None, description="file name of the document, e.g. in shared/sources/")
+    file: Text | None = Field(default=None, description="file name of the document, e.g. in shared/sources/")
     url: Text | None = None
 
 
@@ -147,7 +147,7 @@ class PackMeta(_Model):
     title: Text
     version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([.-][0-9A-Za-z.]+)?$", description="quote it: `\"1.10\"`")]
     effective_from: PackDate
-    effective_to: PackDate | None = Field(None, description="last day in force; omit while current")
+    effective_to: PackDate | None = Field(default=None, description="last day in force; omit while current")
     source_document: SourceDocument
     headline: Id = Field(description="the decision whose value is mapped to the common severity scale")
     description: Text | None = None
@@ -171,7 +171,7 @@ class ScaleValue(_Model):
     id: Id
     label: Text
     severity: Annotated[int, Field(ge=0, le=4)] | None = Field(
-        None, description="common severity: 0 none, 1 low, 2 moderate, 3 high, 4 critical"
+        default=None, description="common severity: 0 none, 1 low, 2 moderate, 3 high, 4 critical"
     )
     meaning: Text | None = None
     source: Source | None = None
@@ -196,9 +196,9 @@ class Input(_Model):
     id: Id
     path: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$", max_length=200)]
     type: InputType
-    scale: Id | None = Field(None, description="for `type: scale`: the scale whose values the evidence takes")
+    scale: Id | None = Field(default=None, description="for `type: scale`: the scale whose values the evidence takes")
     worse: Literal["higher", "lower", "true", "false", "more", "none"] = Field(
-        "none", description="which way is worse: drives the monotonicity checks"
+        default="none", description="which way is worse: drives the monotonicity checks"
     )
     description: Text | None = None
     source: Source | None = None
@@ -239,9 +239,9 @@ class Test(_Model):
     decision: Id | None = None
     any_of: Annotated[list[Id], Field(min_length=1, max_length=50)] | None = None
     all_of: Annotated[list[Id], Field(min_length=1, max_length=50)] | None = None
-    is_: Scalar | None = Field(None, alias="is")
+    is_: Scalar | None = Field(default=None, alias="is")
     is_not: Scalar | None = None
-    in_: Annotated[list[Scalar], Field(min_length=1, max_length=200)] | None = Field(None, alias="in")
+    in_: Annotated[list[Scalar], Field(min_length=1, max_length=200)] | None = Field(default=None, alias="in")
     not_in: Annotated[list[Scalar], Field(min_length=1, max_length=200)] | None = None
     # Operands are any single value here; the checker says which operator suits which input,
     # so a number given to `worse_than` is reported as the wrong operator, not as "expected text".
@@ -253,9 +253,9 @@ class Test(_Model):
     no_better_than: Scalar | None = None
     better_than: Scalar | None = None
     no_worse_than: Scalar | None = None
-    within: DurationText | None = Field(None, description="a date no older than this before the as-of date")
+    within: DurationText | None = Field(default=None, description="a date no older than this before the as-of date")
     older_than: DurationText | None = None
-    known: bool | None = Field(None, description="`true`: the evidence is present; `false`: it is missing")
+    known: bool | None = Field(default=None, description="`true`: the evidence is present; `false`: it is missing")
 
     @model_validator(mode="after")
     def _one_subject_one_operator(self) -> Test:
@@ -305,8 +305,8 @@ class EventTest(_Model):
     """A filter on one field of an event, e.g. ``{field: harm, at_least: moderate}``."""
 
     field: EventField
-    is_: Scalar | None = Field(None, alias="is")
-    in_: Annotated[list[Scalar], Field(min_length=1)] | None = Field(None, alias="in")
+    is_: Scalar | None = Field(default=None, alias="is")
+    in_: Annotated[list[Scalar], Field(min_length=1)] | None = Field(default=None, alias="in")
     at_least: Scalar | None = None
 
     @model_validator(mode="after")
@@ -321,9 +321,9 @@ class EventQuery(_Model):
 
     input: Id = Field(description="the `events` input to read")
     kinds: Annotated[list[Id], Field(min_length=1)]
-    within: DurationText | None = Field(None, description="only events no older than this (inclusive)")
+    within: DurationText | None = Field(default=None, description="only events no older than this (inclusive)")
     where: list[EventTest] = Field(default_factory=list)
-    group_by: EventField | None = Field(None, description="count per value of this field and test the largest group")
+    group_by: EventField | None = Field(default=None, description="count per value of this field and test the largest group")
 
 
 class CountEvents(_Model):
@@ -361,7 +361,8 @@ def _condition_tag(value: Any) -> str | None:
             if key in value:
                 return key
         return "test"
-    return {AllOf: "all", AnyOf: "any", NotOf: "not", CountEvents: "count_events", Test: "test"}.get(type(value))
+    tags: dict[type, str] = {AllOf: "all", AnyOf: "any", NotOf: "not", CountEvents: "count_events", Test: "test"}
+    return tags.get(type(value))
 
 
 Condition = Annotated[
@@ -387,9 +388,9 @@ class Band(_Model):
 
     id: Id
     value: Scalar
-    min: Number | None = Field(None, description="inclusive lower bound; omit for no lower bound")
-    max: Number | None = Field(None, description="inclusive upper bound")
-    below: Number | None = Field(None, description="exclusive upper bound (use for decimal inputs)")
+    min: Number | None = Field(default=None, description="inclusive lower bound; omit for no lower bound")
+    max: Number | None = Field(default=None, description="inclusive upper bound")
+    below: Number | None = Field(default=None, description="exclusive upper bound (use for decimal inputs)")
     source: Source
     judgement: Text | None = None
     note: Text | None = None
@@ -407,11 +408,11 @@ class Band(_Model):
 class _DecisionBase(_Model):
     id: Id
     title: Text | None = None
-    scale: Id | None = Field(None, description="the scale of the decision's values; omit for numbers")
-    unit: Text | None = Field(None, description="for numeric decisions, e.g. `visits a year`")
+    scale: Id | None = Field(default=None, description="the scale of the decision's values; omit for numbers")
+    unit: Text | None = Field(default=None, description="for numeric decisions, e.g. `visits a year`")
     source: Source
     judgement: Text | None = Field(
-        None, description="where the document leaves this decision to professional judgement: say why"
+        default=None, description="where the document leaves this decision to professional judgement: say why"
     )
     description: Text | None = None
 
@@ -422,8 +423,8 @@ class BandsDecision(_DecisionBase):
     kind: Literal["bands"]
     input: Id
     bands: Annotated[list[Band], Field(min_length=1, max_length=100)]
-    allow_gaps: bool = Field(False, description="allow numbers that fall in no band (they get no value)")
-    allow_overlaps: bool = Field(False, description="allow a number to fall in more than one band (the first wins)")
+    allow_gaps: bool = Field(default=False, description="allow numbers that fall in no band (they get no value)")
+    allow_overlaps: bool = Field(default=False, description="allow a number to fall in more than one band (the first wins)")
 
 
 class Row(_Model):
@@ -454,7 +455,7 @@ class TableDecision(_DecisionBase):
     kind: Literal["table"]
     hit: Literal["first", "unique", "worst", "collect"]
     rows: Annotated[list[Row], Field(min_length=1, max_length=500)]
-    default: Default | None = Field(None, description="the value when no row holds")
+    default: Default | None = Field(default=None, description="the value when no row holds")
 
 
 Decision = Annotated[Union[BandsDecision, TableDecision], Field(discriminator="kind")]
@@ -469,7 +470,7 @@ class Due(_Model):
     after: DurationText | None = None
     before: DurationText | None = None
     from_: Annotated[str, Field(pattern=r"^(as_of|[a-z][a-z0-9_-]*)$")] = Field(
-        "as_of", alias="from", description="`as_of` or the id of a `date` input"
+        default="as_of", alias="from", description="`as_of` or the id of a `date` input"
     )
 
     @model_validator(mode="after")
@@ -526,7 +527,7 @@ class State(_Model):
 
 class Trigger(_Model):
     kind: Literal["review_outcome", "evidence", "deadline", "role_decision", "event"]
-    name: Id | None = Field(None, description="e.g. the review outcome or the deadline id")
+    name: Id | None = Field(default=None, description="e.g. the review outcome or the deadline id")
     description: Text | None = None
 
 
@@ -546,12 +547,12 @@ class DeadlineSpec(_Model):
     text: Text
     after: DurationText
     from_: Id | None = Field(
-        None, alias="from",
+        default=None, alias="from",
         description="the id of a `date` input: the clock runs from that date in the move's evidence "
                     "(omit: from the day of the move); a move whose evidence lacks the date is refused",
     )
     roles: list[Id] = Field(default_factory=list)
-    on_miss: Id | None = Field(None, description="the transition a missed deadline triggers, if any")
+    on_miss: Id | None = Field(default=None, description="the transition a missed deadline triggers, if any")
     source: Source
 
 

@@ -36,9 +36,9 @@ class DecisionExpect(_Spec):
 
     value: Any = None
     status: Literal["decided", "insufficient_evidence", "no_value", "conflict", "out_of_scope"] | None = None
-    rules: list[str] | None = Field(None, description="rule ids that must have produced the value (exactly)")
+    rules: list[str] | None = Field(default=None, description="rule ids that must have produced the value (exactly)")
     judgement: bool | None = None
-    missing: list[str] | None = Field(None, description="inputs that must be named as missing (exactly)")
+    missing: list[str] | None = Field(default=None, description="inputs that must be named as missing (exactly)")
     severity: int | None = None
 
 
@@ -46,13 +46,13 @@ class Expect(_Spec):
     status: Literal["decided", "insufficient_evidence", "out_of_scope"] | None = None
     severity: int | None = None
     decisions: dict[str, Any] = Field(default_factory=dict)
-    actions: list[str] | None = Field(None, description="outcome ids that must apply (others may too)")
-    not_actions: list[str] | None = Field(None, description="outcome ids that must not apply")
-    uncertain_actions: list[str] | None = Field(None, description="outcome ids that may apply, for lack of evidence")
+    actions: list[str] | None = Field(default=None, description="outcome ids that must apply (others may too)")
+    not_actions: list[str] | None = Field(default=None, description="outcome ids that must not apply")
+    uncertain_actions: list[str] | None = Field(default=None, description="outcome ids that may apply, for lack of evidence")
     due: dict[str, PackDate] = Field(default_factory=dict, description="outcome id -> its due date")
     judgement: bool | None = None
-    judgement_actions: list[str] | None = Field(None, description="outcome ids that must apply flagged as professional judgement")
-    missing: list[str] | None = Field(None, description="inputs that must be reported missing (exactly)")
+    judgement_actions: list[str] | None = Field(default=None, description="outcome ids that must apply flagged as professional judgement")
+    missing: list[str] | None = Field(default=None, description="inputs that must be reported missing (exactly)")
     warnings_contain: list[str] | None = None
 
 
@@ -62,7 +62,7 @@ class TestCase(_Spec):
     as_of: PackDate
     evidence: dict[str, Any] = Field(default_factory=dict)
     expect: Expect
-    todo: bool = Field(False, description="a case not yet expected to pass: reported as skipped")
+    todo: bool = Field(default=False, description="a case not yet expected to pass: reported as skipped")
     source: str | None = None
 
 
@@ -71,18 +71,18 @@ class WalkStep(_Spec):
 
     on: PackDate
     transition: str | None = None
-    trigger: TriggerRef | None = Field(None, description="`{kind, name}`: let the ladder pick the move")
+    trigger: TriggerRef | None = Field(default=None, description="`{kind, name}`: let the ladder pick the move")
     evidence: dict[str, Any] = Field(default_factory=dict, description="merged over the walk's evidence")
     approvals: list[ApprovalGiven] = Field(default_factory=list, description="`[{role, by}]`")
     attendees: list[str] = Field(default_factory=list)
     override: str | None = None
     note: str | None = None
-    refused: str | None = Field(None, description="the move must be refused with this code, e.g. CP506")
-    state: str | None = Field(None, description="the state the case must be in after the step (after a refusal: "
+    refused: str | None = Field(default=None, description="the move must be refused with this code, e.g. CP506")
+    state: str | None = Field(default=None, description="the state the case must be in after the step (after a refusal: "
                                                 "the state it stayed in)")
-    warnings_contain: list[str] | None = Field(None, description="texts each found in a warning that certainly holds")
+    warnings_contain: list[str] | None = Field(default=None, description="texts each found in a warning that certainly holds")
     uncertain_warnings_contain: list[str] | None = Field(
-        None, description="texts each found in a warning recorded as not checked, for lack of evidence")
+        default=None, description="texts each found in a warning recorded as not checked, for lack of evidence")
 
 
 class Walk(_Spec):
@@ -94,7 +94,7 @@ class Walk(_Spec):
     evidence: dict[str, Any] = Field(default_factory=dict, description="merged over `base_evidence`")
     steps: Annotated[list[WalkStep], Field(min_length=1)]
     due: dict[str, PackDate] | None = Field(
-        None, description="every deadline running at the end, id -> due date (exactly: `{}` means none is running)")
+        default=None, description="every deadline running at the end, id -> due date (exactly: `{}` means none is running)")
     todo: bool = False
 
 
@@ -299,7 +299,8 @@ def check(d: Decision, e: Expect) -> list[str]:
         if a not in fired:
             out.append(f"outcome `{a}`: expected due {when}, but it did not apply")
         elif fired[a].due != when:
-            got_due = fired[a].due.isoformat() if fired[a].due else None
+            due_on = fired[a].due
+            got_due = due_on.isoformat() if due_on else None
             out.append(f"outcome `{a}`: expected due {when.isoformat()}, got {got_due} ({fired[a].due_rule})")
     for text in e.warnings_contain or []:
         if not any(text in w for w in d.warnings):
