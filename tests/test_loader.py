@@ -52,7 +52,7 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 # =========================================================================== committed schemas
 
 
-@pytest.mark.parametrize("which", ["pack", "evidence"])
+@pytest.mark.parametrize("which", ["pack", "evidence", "decision"])
 def test_committed_schema_matches_the_models(which: str) -> None:
     committed = SCHEMA_DIR / f"{which}.schema.json"
     assert committed.exists(), f"schema/{which}.schema.json is missing; generate it with `.venv/bin/carepolicy schema {which} > schema/{which}.schema.json`"
@@ -70,6 +70,16 @@ def test_schema_functions_and_cli_agree() -> None:
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert schema["title"] == title
         jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_decisions_validate_against_the_committed_decision_schema() -> None:
+    import carepolicy
+
+    check = validator("decision")
+    pack = carepolicy.load_pack(ROOT / "tests/data/packs/valid/everything.yaml")
+    decision = pack.evaluate((ROOT / "examples/meadowbank-house.json").read_bytes(), "2026-11-23")
+    errors = sorted(check.iter_errors(json.loads(decision.to_json())), key=str)
+    assert errors == []
 
 
 def test_pack_schema_lists_every_top_level_key_of_the_model() -> None:
