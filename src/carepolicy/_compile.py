@@ -509,7 +509,6 @@ def due_date(as_of: date, anchor: date | None, after: Duration | None, before: D
 
 def model_path_type(model: type[BaseModel], path: str) -> Any:
     """The annotation at a dotted path of a pydantic model, or raise KeyError naming the bad part."""
-    from typing import get_args
 
     current: Any = model
     annotation: Any = None
