@@ -675,3 +675,49 @@ def test_fuzz_text(text: str) -> None:
 @given(YAMLISH)
 def test_fuzz_yaml_like_text(text: str) -> None:
     read_or_pack_error(text)
+
+
+def _loader_with_nesting_limit(base: type, limit: int) -> type:
+    """A parser that refuses nesting past ``limit`` while scanning ahead, as libyaml 0.2.6 does at 1,000."""
+
+    class Limited(base):  # type: ignore[valid-type,misc]
+        def _too_deep(self) -> None:
+            mark = self.get_mark()
+            raise yaml.scanner.ScannerError("while scanning", mark, "third-party nesting limit", mark)
+
+        def add_indent(self, column: int) -> bool:
+            if self.flow_level + len(self.indents) >= limit:
+                self._too_deep()
+            return bool(super().add_indent(column))
+
+        def fetch_flow_collection_start(self, token_class: type) -> None:
+            if self.flow_level + len(self.indents) >= limit:
+                self._too_deep()
+            super().fetch_flow_collection_start(token_class)
+
+    return Limited
+
+
+DEEP_TEXTS = {
+    "flow brackets": ("a: " + "[" * 100_000, ("CP107", 1, 67, "a" + "[0]" * 63)),
+    "flow braces": ("{a: " * 5_000, ("CP107", 1, 257, ".".join(["a"] * 64))),
+    "compact block entries": ("a:\n" + "- " * 5_000 + "x", ("CP107", 2, 127, "a" + "[0]" * 63)),
+    "indented blocks": (nested_blocks(200), ("CP107", 65, 129, ".".join(f"k{i}" for i in range(64)))),
+    # refused for other reasons first; the verdict must not depend on the parser's limit
+    "keys after keys": ("a: " * 3_000 + "x", None),
+    "complex keys": ("a:\n  " + "? " * 3_000 + "x", None),
+}
+
+
+@pytest.mark.parametrize("limit", [66, 100, 1_000])
+@pytest.mark.parametrize("name", sorted(DEEP_TEXTS))
+def test_our_depth_limit_speaks_before_any_parser_limit(monkeypatch: pytest.MonkeyPatch, name: str, limit: int) -> None:
+    """The 64-level promise holds whatever nesting limit (and look-ahead) the YAML parser has."""
+    text, _ = DEEP_TEXTS[name]
+    unlimited = only(text)
+    monkeypatch.setattr(_yaml, "_LOADER", _loader_with_nesting_limit(yaml.SafeLoader, limit))
+    limited = only(text)
+    assert at(limited) == at(unlimited)
+    expected = DEEP_TEXTS[name][1]
+    if expected is not None:
+        assert at(unlimited) == expected

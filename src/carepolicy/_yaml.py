@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import yaml
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 from yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -176,7 +178,7 @@ def read_yaml(
     try:
         builder.run()
     except yaml.MarkedYAMLError as exc:
-        builder.diags.append(builder.syntax_diagnostic(exc))
+        builder.diags.append(builder.own_depth_diagnostic(exc) or builder.syntax_diagnostic(exc))
     except yaml.reader.ReaderError as exc:  # pragma: no cover - the check above catches these first
         line, col = _line_col(text, min(exc.position, len(text)))
         builder.diags.append(
@@ -230,6 +232,7 @@ class _Builder:
         self.root: Any = None
         self.stack: list[_Frame] = []
         self.last: tuple[int, int] | None = None
+        self.last_index = 0
 
     # ----------------------------------------------------------------- diagnostics
 
@@ -293,6 +296,43 @@ class _Builder:
             hint=hint,
         )
 
+    def own_depth_diagnostic(self, exc: yaml.MarkedYAMLError) -> Diagnostic | None:
+        """Our CP107 where the parser refused text that already breaks our own depth limit.
+
+        A parser scans ahead of the events it has handed over (about a line, up to ~1,024
+        characters), so its own nesting limit (libyaml's, from PyYAML 6.0.4) can speak
+        before our event-by-event check sees the 65th level. Whenever the refused stretch
+        holds enough openers to break our limit, a guarded scan of the text up to the
+        refusal finds where our limit is first passed, and a re-read of the text up to
+        there gives the exact place and path. No parser message is ever read.
+        """
+        mark = exc.problem_mark or exc.context_mark
+        end = min(mark.index + 1, len(self.text)) if mark is not None else len(self.text)
+        start = min(self.last_index, end)
+        if len(self.stack) + _openers(self.text, start, end) <= self.max_depth:
+            return None
+        at = _first_too_deep(self.text[:end], self.max_depth)
+        if at is None:
+            return None
+        prefix = _Builder(self.text[: at + 1], self.filename, self.max_depth)
+        try:
+            prefix.run()
+        except (yaml.YAMLError, RecursionError, MemoryError):
+            pass
+        for diag in prefix.diags:
+            if diag.code == "CP107":
+                return diag
+        line, col = _line_col(self.text, at)  # pragma: no cover - the re-read finds the level itself
+        return Diagnostic(
+            code="CP107",
+            message=f"nesting is deeper than the {self.max_depth}-level limit",
+            file=self.filename,
+            line=line,
+            col=col,
+            path=format_path(prefix.stack[-1].path) if prefix.stack else "",
+            hint=_DEPTH_HINT,
+        )
+
     # ----------------------------------------------------------------- event loop
 
     def run(self) -> None:
@@ -312,6 +352,7 @@ class _Builder:
             sm = event.start_mark
             mark = (sm.line + 1, sm.column + 1)
             self.last = mark
+            self.last_index = sm.index
             cls = type(event)
             if cls is ScalarEvent or cls is MappingStartEvent or cls is SequenceStartEvent or cls is AliasEvent:
                 self._node(event, cls, mark)
@@ -448,7 +489,7 @@ class _Builder:
                     f"nesting is deeper than the {self.max_depth}-level limit",
                     mark,
                     path,
-                    hint="flatten the structure; a pack never needs this many levels",
+                    hint=_DEPTH_HINT,
                 )
             value = {} if cls is MappingStartEvent else []
             stack.append(_Frame(value, path, cls is MappingStartEvent, record))
@@ -471,6 +512,73 @@ class _Builder:
         except (ValueError, OverflowError) as exc:
             self.add("CP109", _number_problem(text, exc), mark, path, hint="quote it if it is meant as text")
             return text
+
+
+_DEPTH_HINT = "flatten the structure; a pack never needs this many levels"
+# What can open a level: a flow bracket, a block indicator (`- `, `? `, `: `), a line start.
+_OPENER = re.compile(r"[\[{]|[-?:](?=[ \t\r\n\x85\u2028\u2029]|\Z)|\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _openers(text: str, start: int, end: int) -> int:
+    """How many levels ``text[start:end]`` could open at most (an over-count, cheap at C speed)."""
+    return len(_OPENER.findall(text, start, end)) + 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+class _DepthScanner(Reader, Scanner):  # type: ignore[misc]
+    """PyYAML's pure-Python scanner with the project's own depth limit on every level it opens.
+
+    Used only to locate a refusal: the levels it counts (flow brackets plus block indents)
+    never exceed the nesting of the events built from them, so its verdict is sound.
+    """
+
+    def __init__(self, text: str, limit: int) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        self.limit = limit
+        self.opened_at = 0
+
+    def add_indent(self, column: int) -> bool:
+        opened = bool(Scanner.add_indent(self, column))
+        if opened and self.flow_level + len(self.indents) > self.limit:
+            raise _TooDeep(self.opened_at)
+        return opened
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level + 1 + len(self.indents) > self.limit:
+            raise _TooDeep(self.index)
+        Scanner.fetch_flow_collection_start(self, TokenClass)
+
+    def fetch_block_entry(self) -> None:
+        self.opened_at = self.index
+        Scanner.fetch_block_entry(self)
+
+    def fetch_key(self) -> None:
+        self.opened_at = self.index
+        Scanner.fetch_key(self)
+
+    def fetch_value(self) -> None:
+        key = self.possible_simple_keys.get(self.flow_level)
+        self.opened_at = key.index if key is not None else self.index
+        Scanner.fetch_value(self)
+
+
+def _first_too_deep(text: str, limit: int) -> int | None:
+    """Index where ``text`` first opens a level past ``limit``, or None (also when it fails to scan first)."""
+    scanner = _DepthScanner(text, limit)
+    try:
+        while scanner.check_token():
+            scanner.get_token()
+    except _TooDeep as exc:
+        return exc.index
+    except (yaml.YAMLError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 class _NanKey:
