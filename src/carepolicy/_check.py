@@ -6,7 +6,7 @@ offending node, which the loader turns into file:line:column.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -401,7 +401,13 @@ def _check_events(leaf: CountEvents, path: Path, inputs: dict[str, Any]) -> list
         annotation = Event.model_fields[t.field].annotation
         allowed = _literal_values(annotation)
         # The model holds exactly one of `is`, `in` (non-empty) or `at_least`.
-        values: Sequence[Scalar | None] = [t.is_] if t.is_ is not None else (t.in_ or [t.at_least])
+        values: list[Scalar | None]
+        if t.is_ is not None:
+            values = [t.is_]
+        elif t.in_:
+            values = list(t.in_)
+        else:
+            values = [t.at_least]
         for v in values:
             if allowed is not None and v not in allowed:
                 out.append(("CP207", f"event field `{t.field}` cannot be `{v}`", qpath + ("where", j),
@@ -437,7 +443,7 @@ def _check_test(test: Test, path: Path, inputs: dict[str, Any], scales: dict[str
     else:
         names = []
         for k, n in enumerate([subject] if kind == "input" else subject):
-            spath = path + ((kind,) if kind == "input" else (kind, k))
+            spath = path + (kind,) if kind == "input" else path + (kind, k)
             inp = inputs.get(n)
             if inp is None:
                 out.append(("CP203", f"unknown input `{n}`", spath, did_you_mean(n, inputs) or "declare it under `inputs:`"))

@@ -530,7 +530,7 @@ class _TooDeep(Exception):
         self.index = index
 
 
-class _DepthScanner(Reader, Scanner):  # type: ignore[misc]
+class _DepthScanner(Reader, Scanner):
     """PyYAML's pure-Python scanner with the project's own depth limit on every level it opens.
 
     Used only to locate a refusal: the levels it counts (flow brackets plus block indents)

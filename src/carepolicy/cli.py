@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._time import parse_date
-from .decision import SEVERITY_LABELS, Decision
+from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
 from .evidence import evidence_json_schema, parse_evidence
@@ -271,7 +271,7 @@ def _schema(args: argparse.Namespace, stdout: IO[str]) -> int:
     elif args.which == "evidence":
         schema = evidence_json_schema()
     else:
-        schema = Decision.model_json_schema()
+        schema = decision_json_schema()
     json.dump(schema, stdout, indent=2, sort_keys=True)
     stdout.write("\n")
     return EXIT_OK

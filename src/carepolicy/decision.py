@@ -12,7 +12,10 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._jsonschema import finish_schema
+
 __all__ = [
+    "decision_json_schema",
     "Decision",
     "DecisionResult",
     "ActionItem",
@@ -152,3 +155,8 @@ class Decision(_Result):
         if self.missing:
             lines.append("  missing evidence: " + ", ".join(f"{m.input} ({m.path})" for m in self.missing))
         return "\n".join(lines)
+
+
+def decision_json_schema() -> dict[str, Any]:
+    """JSON Schema of a :class:`Decision` as ``to_json()`` writes it."""
+    return finish_schema(Decision.model_json_schema(), "carepolicy decision")

@@ -163,7 +163,7 @@ class PolicyPack:
                 due, due_rule = self._due(spec, ctx, warnings)
                 actions.append(ActionItem(
                     id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_rule=due_rule,
-                    quorum=spec.quorum.model_dump(exclude_none=True) if spec.quorum else None,
+                    quorum=spec.quorum.model_dump(exclude_none=True, by_alias=True) if spec.quorum else None,
                     source=spec.source, judgement=spec.judgement, certain=held is True, missing=lacking,
                 ))
 

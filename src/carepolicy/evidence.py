@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ._jsonschema import finish_schema
 from ._time import parse_date
 from .errors import Diagnostic, EvidenceError
 
@@ -354,10 +355,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 
 def evidence_json_schema() -> dict[str, Any]:
     """JSON Schema of the evidence model, for council systems that produce evidence."""
-    schema = Evidence.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "carepolicy provider evidence"
-    return schema
+    return finish_schema(Evidence.model_json_schema(), "carepolicy provider evidence")
 
 
 def _dump(evidence: Evidence) -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import models
 from ._check import check_pack
+from ._jsonschema import finish_schema
 from ._suggest import did_you_mean
 from ._yaml import Positions, format_path, read_yaml
 from .engine import PackLibrary, PolicyPack
@@ -298,10 +299,11 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
             message = f"`{shown}` is not in the right form"
             hint = _pattern_hint(path, node, shown)
         elif etype == "value_error":
-            message = err["msg"].removeprefix("Value error, ")
+            said = str(err["msg"]).removeprefix("Value error, ")
+            message = said
             # point at the key the message names, when the node has it
             if isinstance(node, dict):
-                for name in re.findall(r"`([a-z_]+)`", message):
+                for name in re.findall(r"`([a-z_]+)`", said):
                     if name in node:
                         mark = positions.value(prefix + (name,)) or mark
                         path = path + (name,)
@@ -330,7 +332,7 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
     if etype in ("too_short", "too_long"):
         message = err["msg"][:1].lower() + err["msg"][1:]
     return Diagnostic(
-        code="CP201", message=message, file=filename,
+        code="CP201", message=message if message is not None else str(err["msg"]), file=filename,
         line=mark.line if mark else None, col=mark.col if mark else None,
         path=format_path(path), expected=expected, hint=hint,
     )
@@ -417,7 +419,4 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 def pack_json_schema() -> dict[str, Any]:
     """JSON Schema of the pack format, for editors (`# yaml-language-server: $schema=...`)."""
-    schema = Pack.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "carepolicy policy pack"
-    return schema
+    return finish_schema(Pack.model_json_schema(by_alias=True), "carepolicy policy pack")

@@ -74,7 +74,6 @@ class _Model(BaseModel):
         allow_inf_nan=False,
         hide_input_in_errors=True,
         populate_by_name=True,
-        serialize_by_alias=True,
     )
 
 
@@ -99,7 +98,7 @@ PackDate = Annotated[
 DurationText = Annotated[
     Duration,
     BeforeValidator(_parse_duration),
-    PlainSerializer(str, return_type=str),
+    PlainSerializer(lambda v: str(v), return_type=str),
     WithJsonSchema(
         {
             "type": "string",
