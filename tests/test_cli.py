@@ -14,7 +14,7 @@ from carepolicy.cli import main, parse_args, run
 ROOT = Path(__file__).resolve().parent.parent
 EVERYTHING = "tests/data/packs/valid/everything.yaml"
 EVERYTHING_TESTS = "tests/data/packs/valid/everything.tests.yaml"
-MEADOWBANK = "examples/meadowbank-house.json"
+MEADOWBANK = "tests/data/packs/valid/everything.evidence.json"  # Meadowbank House as the example council records it
 BAD = "tests/data/packs/invalid/070_several_semantic_errors.yaml"
 
 
@@ -173,10 +173,10 @@ def test_evaluate_table() -> None:
 
 
 def test_evaluate_table_shows_insufficient_evidence_and_out_of_scope(tmp_path: Path) -> None:
-    (tmp_path / "a.json").write_text(json.dumps({"provider": {"id": "p-a", "name": "Nothing Known", "service_type": "nursing",
-                                                             "registered_office_in_area": True}}))
-    (tmp_path / "b.json").write_text(json.dumps({"provider": {"id": "p-b", "name": "Far Away", "service_type": "nursing",
-                                                             "registered_office_in_area": False}}))
+    (tmp_path / "a.json").write_text(json.dumps({"provider": {"id": "p-a", "name": "Nothing Known", "service_type": "nursing"},
+                                                "authorities": {"example": {"registered_office_in_area": True}}}))
+    (tmp_path / "b.json").write_text(json.dumps({"provider": {"id": "p-b", "name": "Far Away", "service_type": "nursing"},
+                                                "authorities": {"example": {"registered_office_in_area": False}}}))
     code, out, err = cli("evaluate", str(tmp_path), "--packs", EVERYTHING, "--as-of", "2026-11-23")
     assert (code, err) == (0, "")
     assert "insufficient evidence" in out and "missing:" in out
@@ -244,8 +244,17 @@ def test_schema_prints_json_schema(which: str) -> None:
     schema = json.loads(out)
     assert schema["type"] == "object"
     assert out == json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    if which != "decision":
-        assert out == (ROOT / "schema" / f"{which}.schema.json").read_text(encoding="utf-8")
+    committed = {"pack": "pack", "evidence": "evidence-shared", "decision": "decision"}[which]
+    assert out == (ROOT / "schema" / f"{committed}.schema.json").read_text(encoding="utf-8")
+
+
+def test_schema_of_evidence_for_packs_has_their_local_findings() -> None:
+    code, out, err = cli("schema", "evidence", "--packs", "policies")
+    assert (code, err) == (0, "")
+    assert out == (ROOT / "schema/evidence.schema.json").read_text(encoding="utf-8")
+    defs = json.loads(out)["$defs"]
+    lancashire = next(v for k, v in defs.items() if k.endswith("_lancashire"))
+    assert lancashire["properties"]["risk_profile_score"]["anyOf"][0]["maximum"] == 1000
 
 
 # =========================================================================== test
@@ -283,12 +292,12 @@ def test_test_command_failure_is_exit_1(tmp_path: Path) -> None:
     f = _tests_file(tmp_path, """\
   - name: wrong on purpose
     as_of: "2026-01-05"
-    evidence: {assessment: {risk_profile_score: 19}}
+    evidence: {local: {example: {risk_profile_score: 19}}}
     expect:
       decisions: {tier: tier_2}
   - name: right
     as_of: "2026-01-05"
-    evidence: {assessment: {risk_profile_score: 19}}
+    evidence: {local: {example: {risk_profile_score: 19}}}
     expect: {decisions: {tier: none}}
   - name: later
     as_of: "2026-01-05"
@@ -308,7 +317,7 @@ def test_test_command_json(tmp_path: Path) -> None:
     f = _tests_file(tmp_path, """\
   - name: bad evidence
     as_of: "2026-01-05"
-    evidence: {assessment: {risk_profile_scor: 19}}
+    evidence: {local: {example: {risk_profile_scor: 19}}}
     expect: {decisions: {tier: none}}
 """)
     code, out, err = cli("test", str(f), "--format", "json")

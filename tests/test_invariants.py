@@ -99,7 +99,7 @@ def test_a_band_that_lowers_severity_is_caught_with_a_minimal_counter_example():
     violations = testing.monotonicity_violations(pack, data, day)
     assert any("`score`" in v for v in violations)
     # minimal: the score sits exactly on the edge the wrong row introduced
-    assert data["assessment"]["risk_profile_score"] == 27
+    assert data["local"]["example"]["risk_profile_score"] == 27
 
 
 def test_editing_a_threshold_in_yaml_moves_the_generated_edges(tmp_path):
@@ -113,7 +113,7 @@ def test_editing_a_threshold_in_yaml_moves_the_generated_edges(tmp_path):
     after = cp.load_pack(path)
 
     def edge_values(p):
-        return {(b.id, b.evidence["assessment"]["risk_profile_score"], b.expected_value)
+        return {(b.id, b.evidence["local"]["example"]["risk_profile_score"], b.expected_value)
                 for b in testing.boundaries(p) if b.decision == "tier"}
 
     old, new = edge_values(before), edge_values(after)
@@ -123,7 +123,7 @@ def test_editing_a_threshold_in_yaml_moves_the_generated_edges(tmp_path):
     assert all(b.check(after) is None for b in testing.boundaries(after))
     # the old edge is now inside tier 1
     assert after.evaluate({"provider": {"id": "x", "name": "x", "service_type": "nursing"},
-                           "assessment": {"risk_profile_score": 28}}, "2026-01-05").decision("tier").value == "tier_1"
+                           "local": {"example": {"risk_profile_score": 28}}}, "2026-01-05").decision("tier").value == "tier_1"
 
 
 @given(st.data())

@@ -34,10 +34,19 @@ INVALID = ROOT / "tests/data/packs/invalid"
 SRC = ROOT / "src/carepolicy"
 
 
+# committed file -> the `carepolicy schema` arguments that print it
+SCHEMAS = {
+    "pack": ("pack", None),
+    "evidence": ("evidence", "policies"),  # a record for the shipped packs, with their local findings
+    "evidence-shared": ("evidence", None),  # the shared facts alone
+    "decision": ("decision", None),
+}
+
+
 @lru_cache(maxsize=None)
-def cli_schema(which: str) -> str:
+def cli_schema(which: str, packs: str | None = None) -> str:
     out, err = io.StringIO(), io.StringIO()
-    assert run(Namespace(command="schema", which=which), out, err) == 0
+    assert run(Namespace(command="schema", which=which, packs=str(ROOT / packs) if packs else None), out, err) == 0
     assert err.getvalue() == ""
     return out.getvalue()
 
@@ -52,21 +61,21 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 # =========================================================================== committed schemas
 
 
-@pytest.mark.parametrize("which", ["pack", "evidence", "decision"])
-def test_committed_schema_matches_the_models(which: str) -> None:
-    committed = SCHEMA_DIR / f"{which}.schema.json"
-    assert committed.exists(), f"schema/{which}.schema.json is missing; generate it with `.venv/bin/carepolicy schema {which} > schema/{which}.schema.json`"
-    if committed.read_text(encoding="utf-8") != cli_schema(which):
-        pytest.fail(
-            f"schema/{which}.schema.json is out of date with the models; "
-            f"regenerate it with `.venv/bin/carepolicy schema {which} > schema/{which}.schema.json`"
-        )
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_committed_schema_matches_the_models(name: str) -> None:
+    which, packs = SCHEMAS[name]
+    command = f"carepolicy schema {which}" + (f" --packs {packs}/" if packs else "")
+    committed = SCHEMA_DIR / f"{name}.schema.json"
+    assert committed.exists(), f"schema/{name}.schema.json is missing; generate it with `.venv/bin/{command} > schema/{name}.schema.json`"
+    if committed.read_text(encoding="utf-8") != cli_schema(which, packs):
+        pytest.fail(f"schema/{name}.schema.json is out of date; regenerate it with `.venv/bin/{command} > schema/{name}.schema.json`")
 
 
 def test_schema_functions_and_cli_agree() -> None:
     assert json.loads(cli_schema("pack")) == pack_json_schema()
     assert json.loads(cli_schema("evidence")) == evidence_json_schema()
-    for schema, title in ((pack_json_schema(), "carepolicy policy pack"), (evidence_json_schema(), "carepolicy provider evidence")):
+    for schema, title in ((pack_json_schema(), "carepolicy policy pack"),
+                          (evidence_json_schema(), "carepolicy provider evidence (shared facts)")):
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert schema["title"] == title
         jsonschema.Draft202012Validator.check_schema(schema)
@@ -77,7 +86,7 @@ def test_decisions_validate_against_the_committed_decision_schema() -> None:
 
     check = validator("decision")
     pack = carepolicy.load_pack(ROOT / "tests/data/packs/valid/everything.yaml")
-    decision = pack.evaluate((ROOT / "examples/meadowbank-house.json").read_bytes(), "2026-11-23")
+    decision = pack.evaluate((ROOT / "tests/data/packs/valid/everything.evidence.json").read_bytes(), "2026-11-23")
     errors = sorted(check.iter_errors(json.loads(decision.to_json())), key=str)
     assert errors == []
 

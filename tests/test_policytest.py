@@ -24,7 +24,7 @@ walks:
 """
 # raise-concern on Wed 17 Dec 2025: plan agreed in 10 working days (over Christmas and
 # New Year) -> Mon 5 Jan 2026; progress review in 6 weeks -> Wed 28 Jan 2026.
-RAISE = '{on: "2025-12-17", transition: raise-concern, evidence: {assessment: {risk_profile_score: 25}}, state: concern}'
+RAISE = '{on: "2025-12-17", transition: raise-concern, evidence: {local: {example: {risk_profile_score: 25}}}, state: concern}'
 
 
 def _file(tmp_path: Path, walks: str) -> Path:
@@ -97,11 +97,11 @@ def test_a_step_that_is_not_a_valid_move_fails_the_walk_not_the_run(tmp_path):
         - name: w
           opened_on: "2025-12-15"
           steps:
-            - {on: "2025-12-17", transition: raise-concern, evidence: {assessment: {risk_profile_score: high}}}
+            - {on: "2025-12-17", transition: raise-concern, evidence: {local: {example: {risk_profile_score: high}}}}
             - {on: "2026-01-30", transition: issue-notice}
         """)
     assert len(failures) == 1 and failures[0].startswith("step 1 `raise-concern` on 2025-12-17: not a valid move: ")
-    assert "evidence.assessment.risk_profile_score" in failures[0]
+    assert "local.example.risk_profile_score" in failures[0]
     failures = _walk(tmp_path, """\
         - name: w
           opened_on: "2025-12-15"
@@ -163,17 +163,17 @@ def test_warnings_contain_matches_only_warnings_that_hold(tmp_path):
           steps:
             - on: "2025-12-17"
               transition: raise-concern
-              evidence: {assessment: {risk_profile_score: 25}HISTORY}
+              evidence: {local: {example: {risk_profile_score: 25HISTORY}}}
               KEY: [two years]
         """
     (failure,) = _walk(tmp_path, walk.replace("HISTORY", "").replace("KEY", "warnings_contain"))
     assert "no warning that holds contains 'two years'" in failure and "use `uncertain_warnings_contain`" in failure
     assert _walk(tmp_path, walk.replace("HISTORY", "").replace("KEY", "uncertain_warnings_contain")) == []
-    known = ', history: {last_qpip_ended_on: "2024-06-01"}'
+    known = ', last_qpip_ended_on: "2024-06-01"'
     assert _walk(tmp_path, walk.replace("HISTORY", known).replace("KEY", "warnings_contain")) == []
     (failure,) = _walk(tmp_path, walk.replace("HISTORY", known).replace("KEY", "uncertain_warnings_contain"))
     assert failure == "step 1 `raise-concern`: no unchecked warning contains 'two years'"
-    (failure,) = _walk(tmp_path, walk.replace("HISTORY", ', history: {last_qpip_ended_on: "2020-06-01"}')
+    (failure,) = _walk(tmp_path, walk.replace("HISTORY", ', last_qpip_ended_on: "2020-06-01"')
                        .replace("KEY", "warnings_contain"))
     assert failure == "step 1 `raise-concern`: no warning that holds contains 'two years'"
 
@@ -208,6 +208,6 @@ def test_walk_due_empty_means_no_deadline_is_running(tmp_path):
           opened_on: "2025-12-15"
           steps:
             - {RAISE}
-            - {{on: "2026-01-02", transition: concern-resolved, evidence: {{improvement_plan: {{actions_outstanding: 0}}}}, state: monitoring}}
+            - {{on: "2026-01-02", transition: concern-resolved, evidence: {{local: {{example: {{actions_outstanding: 0}}}}}}, state: monitoring}}
           due: {{}}
         """) == []

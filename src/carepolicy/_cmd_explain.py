@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
 
 def describe(pack: Pack) -> str:
     m = pack.pack
-    lines = [f"{m.authority}: {m.title}", f"pack `{m.id}` v{m.version}, in force from {m.effective_from}"
+    lines = [f"{m.authority.name}: {m.title}", f"pack `{m.id}` v{m.version}, in force from {m.effective_from}"
              + (f" to {m.effective_to}" if m.effective_to else ""),
              f"source: {m.source_document.title}" + (f" ({m.source_document.version})" if m.source_document.version else ""),
              f"headline: `{m.headline}`", ""]

@@ -22,7 +22,7 @@ from ._time import parse_date
 from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
-from .evidence import evidence_json_schema, parse_evidence
+from .evidence import evidence_json_schema
 from .loader import load_pack, load_pack_files, pack_json_schema
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -50,6 +50,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
     p = sub.add_parser("schema", help="print the JSON Schema of packs, evidence or decisions")
     p.add_argument("which", choices=["pack", "evidence", "decision"])
+    p.add_argument("--packs", default=None,
+                   help="with `evidence`: the schema of a record for these packs (a file or a directory), "
+                        "with the local findings they declare (default: the shared facts only)")
 
     _add_extra_commands(sub)
     return parser.parse_args(argv)
@@ -57,7 +60,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 # Commands that live in their own module `_cmd_<name>.py`, each with `add_parser(sub)` and
 # `run(args, stdout, stderr) -> int`.
-EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges")
+EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges", "migrate")
 
 
 def _command_module(name: str) -> Any:
@@ -207,7 +210,7 @@ def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_INVALID
     for f in files:
         try:
-            evidence = parse_evidence(f.read_bytes(), source=str(f))
+            evidence = library.parse_evidence(f.read_bytes(), source=str(f))
         except EvidenceError as exc:
             _print_diagnostics(exc, stderr)
             status = EXIT_INVALID
@@ -269,7 +272,8 @@ def _schema(args: argparse.Namespace, stdout: IO[str]) -> int:
     if args.which == "pack":
         schema = pack_json_schema()
     elif args.which == "evidence":
-        schema = evidence_json_schema()
+        packs = getattr(args, "packs", None)
+        schema = _load_library(packs).evidence_schema() if packs else evidence_json_schema()
     else:
         schema = decision_json_schema()
     json.dump(schema, stdout, indent=2, sort_keys=True)

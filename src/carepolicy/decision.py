@@ -81,7 +81,8 @@ class ActionItem(_Result):
     kind: str
     text: str
     roles: list[str] = Field(default_factory=list)
-    due: date | None = None
+    due: date | None = Field(default=None, description="the date it is due by")
+    due_from: date | None = Field(default=None, description="for a window in the calendar: the first day it counts")
     due_rule: str | None = Field(default=None, description="how the due date was set, e.g. `6 weeks after 2026-01-05`")
     quorum: dict[str, Any] | None = None
     source: str

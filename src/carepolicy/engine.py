@@ -14,6 +14,7 @@ from typing import Any
 from ._version import __version__
 from ._compile import Compiler, Ctx, compile_decision, due_date
 from ._time import Calendar, parse_date
+from ._vocabulary import EvidenceModels, InputSpec, resolve_inputs
 from .decision import (
     SEVERITY_LABELS,
     ActionItem,
@@ -23,8 +24,8 @@ from .decision import (
     MissingEvidence,
     PackRef,
 )
-from .errors import EvaluationError
-from .evidence import Evidence, parse_evidence
+from .errors import Diagnostic, EvaluationError, PackLoadError
+from .evidence import EARLIEST, LATEST, Evidence
 from .models import BandsDecision, Pack
 
 __all__ = ["PolicyPack", "PackLibrary", "evaluate"]
@@ -40,8 +41,8 @@ def _fmt(x: Any) -> str:
 class PolicyPack:
     """A loaded, checked and compiled policy pack. Create it with :func:`carepolicy.load_pack`."""
 
-    __slots__ = ("model", "sha256", "file", "calendar", "_ref", "_decisions", "_outcomes", "_scope",
-                 "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_outcome_due")
+    __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
+                 "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -51,17 +52,25 @@ class PolicyPack:
         self.calendar = Calendar(region=spec.region, closures=tuple(spec.closures), count_from=spec.count_from)
         meta = model.pack
         self._ref = PackRef(
-            id=meta.id, authority=meta.authority, version=meta.version, sha256=sha256,
+            id=meta.id, authority=meta.authority.name, version=meta.version, sha256=sha256,
             effective_from=meta.effective_from, effective_to=meta.effective_to,
             source_document=meta.source_document.title + (f" ({meta.source_document.version})" if meta.source_document.version else ""),
             file=file,
         )
-        c = Compiler(model, self.calendar)
+        specs, problems = resolve_inputs(model)
+        if problems:  # the loader checks packs first; a model built by hand gets the same refusal
+            raise PackLoadError(f"pack `{meta.id}` reads evidence it does not declare", [
+                Diagnostic(code=code, message=message, file=file, path=".".join(map(str, path)), hint=hint)
+                for code, message, path, hint in problems])
+        self.inputs: dict[str, InputSpec] = specs
+        """What the pack reads: every input resolved to its place in evidence (or its formula) and its type."""
+        self._vocabulary = _vocabulary([self], name=_model_name(meta.id))
+        c = Compiler(model, self.calendar, specs)
         self._compiler = c
         self._scope = tuple((s, c.condition(s.when)) for s in model.scope)
         self._decisions = tuple((d, compile_decision(c, d)) for d in model.decisions)
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
-        self._input_paths = {i.id: i.path for i in model.inputs}
+        self._input_paths = {k: v.evidence_path for k, v in specs.items()}
         self._rule_source: dict[tuple[str, str], str] = {}
         self._rule_text: dict[tuple[str, str], str] = {}
         for d in model.decisions:
@@ -90,7 +99,7 @@ class PolicyPack:
 
     @property
     def authority(self) -> str:
-        return self.model.pack.authority
+        return self.model.pack.authority.name
 
     def in_force(self, on: date) -> bool:
         meta = self.model.pack
@@ -99,10 +108,33 @@ class PolicyPack:
     def __repr__(self) -> str:
         return f"<PolicyPack {self.id} v{self.version} sha256:{self.sha256[:12]}>"
 
+    # -- evidence -------------------------------------------------------------
+    @property
+    def evidence_model(self) -> type[Evidence]:
+        """The strict model of a record for this pack: the shared facts plus the local findings it declares."""
+        return self._vocabulary.model
+
+    def parse_evidence(self, evidence: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
+        """Validate a record for this pack (a dict, JSON text or a record another model validated).
+
+        Raises :class:`~carepolicy.EvidenceError` with one located diagnostic per problem.
+        """
+        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
+            return evidence
+        return self._vocabulary.validate(evidence, source=source)
+
+    def evidence_schema(self) -> dict[str, Any]:
+        """JSON Schema of a record for this pack."""
+        return self._vocabulary.json_schema(f"carepolicy evidence for {self.id}")
+
+    def read(self, input_id: str, evidence: Evidence, as_of: date) -> Any:
+        """The value of one input (read or derived) for a validated record; ``None`` when not known."""
+        return self._compiler.value(input_id, Ctx(evidence, as_of, self.calendar))
+
     # -- evaluation -----------------------------------------------------------
     def evaluate(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> Decision:
         """Evaluate this pack over ``evidence`` as of ``as_of``; see :func:`carepolicy.evaluate`."""
-        ev = parse_evidence(evidence)
+        ev = self.parse_evidence(evidence)
         on = _as_date(as_of)
         if not self.in_force(on):
             meta = self.model.pack
@@ -160,9 +192,10 @@ class PolicyPack:
                 lacking = sorted(set(ctx.missing)) if held is None else []
                 for m in lacking:
                     needed.setdefault(m, []).append(spec.id)
-                due, due_rule = self._due(spec, ctx, warnings)
+                due_from, due, due_rule = self._due(spec, ctx, warnings)
                 actions.append(ActionItem(
-                    id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_rule=due_rule,
+                    id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_from=due_from,
+                    due_rule=due_rule,
                     quorum=spec.quorum.model_dump(exclude_none=True, by_alias=True) if spec.quorum else None,
                     source=spec.source, judgement=spec.judgement, certain=held is True, missing=lacking,
                 ))
@@ -215,20 +248,36 @@ class PolicyPack:
                         ctx.partial[d.id] = o.value
         return dict(values)
 
-    def _due(self, o: Any, ctx: Ctx, warnings: list[str]) -> tuple[date | None, str | None]:
+    def _due(self, o: Any, ctx: Ctx, warnings: list[str]) -> tuple[date | None, date | None, str | None]:
         if o.due is None:
-            return None, None
+            return None, None, None
         anchor = None
         origin = "the as-of date"
         if o.due.from_ != "as_of":
-            anchor = self._compiler.getters[o.due.from_](ctx.evidence)
+            anchor = self._compiler.value(o.due.from_, ctx)
             if anchor is None:
                 warnings.append(f"`{o.id}`: due date unknown, `{o.due.from_}` ({self._input_paths[o.due.from_]}) is missing")
-                return None, None
+                return None, None, None
             origin = f"`{o.due.from_}`"
-        when = due_date(ctx.as_of, anchor, o.due.after, o.due.before, self.calendar)
-        rel = f"{o.due.after} after" if o.due.after else f"{o.due.before} before"
-        return when, f"{rel} {origin} ({(anchor or ctx.as_of).isoformat()})"
+        try:
+            start, when = due_date(ctx.as_of, anchor, o.due, self.calendar)
+        except (ValueError, OverflowError):
+            raise EvaluationError(f"`{o.id}`: due date out of range", [Diagnostic(
+                code="CP411", path=f"outcomes.{o.id}.due",
+                message=f"outcome `{o.id}`: the due date counted from {(anchor or ctx.as_of).isoformat()} is outside the calendar",
+            )]) from None
+        base = (anchor or ctx.as_of).isoformat()
+        d = o.due
+        if d.after is not None:
+            rule = f"{d.after} after {origin} ({base})"
+        elif d.before is not None:
+            rule = f"{d.before} before {origin} ({base})"
+        elif d.day is not None:
+            rule = f"day {d.day} of {'the month of' if d.month == 'same' else 'the month after'} {origin} ({base})"
+        else:
+            span = d.months[0] if len(d.months) == 1 else f"{d.months[0]} to {d.months[-1]}"
+            rule = f"{span} of {'the year of' if d.year == 'same' else 'the year after'} {origin} ({base})"
+        return start, when, rule
 
     def _result(self, d: Any, o: Any) -> DecisionResult:
         scale = d.scale
@@ -286,9 +335,6 @@ def _band_text(b: Any) -> str:
     return "any value"
 
 
-EARLIEST, LATEST = date(1900, 1, 1), date(2899, 12, 31)
-
-
 def _as_date(value: date | str) -> date:
     if isinstance(value, datetime):
         raise EvaluationError(f"as-of `{value}` is a date and time; pass a date (`.date()`)")
@@ -310,6 +356,23 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
         for p in packs:
             grouped.setdefault(p.id, []).append(p)
         self._packs = {k: tuple(sorted(v, key=lambda p: p.model.pack.effective_from)) for k, v in sorted(grouped.items())}
+        everything = [p for versions in self._packs.values() for p in versions]
+        self._vocabulary = _vocabulary(everything, name="LibraryEvidence")
+
+    @property
+    def evidence_model(self) -> type[Evidence]:
+        """The strict model of a record for every pack here: shared facts plus every declared local finding."""
+        return self._vocabulary.model
+
+    def parse_evidence(self, evidence: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
+        """Validate a record for every pack here; raises :class:`~carepolicy.EvidenceError`."""
+        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
+            return evidence
+        return self._vocabulary.validate(evidence, source=source)
+
+    def evidence_schema(self) -> dict[str, Any]:
+        """JSON Schema of a record for every pack here."""
+        return self._vocabulary.json_schema("carepolicy provider evidence")
 
     def __getitem__(self, pack_id: str) -> tuple[PolicyPack, ...]:
         return self._packs[pack_id]
@@ -332,7 +395,7 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
 
     def evaluate_all(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> list[Decision]:
         """Evaluate every pack that has a version in force on ``as_of``."""
-        ev = parse_evidence(evidence)
+        ev = self.parse_evidence(evidence)
         day = _as_date(as_of)
         out = []
         for pack_id in self._packs:
@@ -367,3 +430,50 @@ def evaluate(
             raise EvaluationError("several packs given: name the one to evaluate with `pack_id=`")
         pack_id = next(iter(library))
     return library.in_force(pack_id, as_of).evaluate(evidence, as_of)
+
+
+# ----------------------------------------------------------------- evidence models from declarations
+
+
+def _model_name(pack_id: str) -> str:
+    return "Evidence_" + "".join(part.capitalize() for part in pack_id.replace("-", "_").split("_"))
+
+
+def _vocabulary(packs: list[PolicyPack], *, name: str) -> EvidenceModels:
+    """The evidence model for ``packs``: every finding they declare, each declared one way only."""
+    findings = []
+    seen: dict[tuple[str, str], tuple[Any, str]] = {}
+    problems: list[Diagnostic] = []
+    owned: set[str] = set()
+    moved: dict[str, str] = {}
+    kinds: set[str] = set()
+    for p in packs:
+        owned.add(p.model.pack.authority.id)
+        kinds.update(k.id for k in p.model.event_kinds)
+        for inp in p.model.inputs:
+            spec = p.inputs.get(inp.id)
+            if spec is None:
+                continue
+            if inp.was is not None and inp.was != spec.evidence_path:
+                moved.setdefault(inp.was, spec.evidence_path)
+            f = spec.finding
+            if f is None:
+                continue
+            key = (f.namespace, f.name)
+            if key in seen and seen[key][0] != f.type.signature():
+                problems.append(Diagnostic(
+                    code="CP218", file=p.file, path=f"inputs.{inp.id}",
+                    message=f"local finding `local.{f.namespace}.{f.name}` is declared as {f.type.describe()} here "
+                            f"but differently by pack `{seen[key][1]}`",
+                    hint="declare a finding one way in every pack that reads it"))
+                continue
+            seen.setdefault(key, (f.type.signature(), p.id))
+            findings.append(f)
+    if problems:
+        raise PackLoadError(f"{len(problems)} finding(s) declared two ways", problems)
+    return EvidenceModels(findings, kinds, owned, moved, name)
+
+
+def _covers(model: type[Evidence], vocabulary: EvidenceModels) -> bool:
+    found = EvidenceModels.of(model)
+    return found is not None and found.covers(vocabulary)

@@ -303,7 +303,8 @@ class _Gate:
 
     def __init__(self, pack: PolicyPack, event: CaseEvent) -> None:
         self.pack = pack
-        self.ctx = Ctx(event.evidence, event.on, pack.calendar) if event.evidence is not None else None
+        self.ctx = (Ctx(pack.parse_evidence(event.evidence), event.on, pack.calendar)
+                    if event.evidence is not None else None)
         self._decided = False
         self.out_of_scope: list[str] = []
 
@@ -344,7 +345,7 @@ class _Gate:
                 value = self.ctx.values.get(subject)
                 return [f"{describe(cond)} (found {'no value' if value is None else _show(value)})"]
             names = [subject] if kind == "input" else subject
-            found = [_show(v) if (v := self.pack._compiler.getters[n](self.ctx.evidence)) is not None else "not known"
+            found = [_show(v) if (v := self.pack._compiler.value(n, self.ctx)) is not None else "not known"
                      for n in names]
             return [f"{describe(cond)} (found {', '.join(found)})"]
         return [describe(cond)]
@@ -536,7 +537,7 @@ def _meets_blockers(pack: PolicyPack, case: Case, t: Transition) -> list[Diagnos
 def _anchor(pack: PolicyPack, ev: CaseEvent, input_id: str) -> date | None:
     if ev.evidence is None:
         return None
-    value = pack._compiler.getters[input_id](ev.evidence)
+    value = pack.read(input_id, pack.parse_evidence(ev.evidence), ev.on)
     return value if isinstance(value, date) else None
 
 

@@ -7,6 +7,7 @@ problems found at one stage are reported together.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -28,7 +29,8 @@ from .models import CONDITION_TAGS, Pack
 __all__ = ["load_pack", "loads_pack", "load_packs", "pack_json_schema"]
 
 MAX_PACK_BYTES = 1_048_576
-_SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table"}
+_SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table", "scalar", "input_ref", "operand_input", "operand_number",
+                                     "operand_arithmetic"}
 
 
 def load_pack(path: str | os.PathLike[str]) -> PolicyPack:
@@ -163,6 +165,9 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, bool]:
     i = 0
     while i < len(items):
         part = items[i]
+        if isinstance(part, str) and part in _SKIP_TAGS and not isinstance(node, dict):
+            i += 1  # a union member's tag on a list or a scalar
+            continue
         if isinstance(node, dict):
             nxt = items[i + 1] if i + 1 < len(items) else None
             # pydantic puts the tag of a union member in `loc`; it is not a key of the document
@@ -381,7 +386,9 @@ def _allowed_keys(parent: Any, bad: str, tag: str | None = None) -> list[str]:
         names = _aliases(model)
         if not others <= names:
             continue
-        score = len(others & names) * 100 - len(names)
+        # the model whose keys hold the others and come closest to the misspelt one
+        near = 50 if difflib.get_close_matches(bad, sorted(names), n=1, cutoff=0.6) else 0
+        score = len(others & names) * 100 + near - len(names)
         if score > best_score:
             best, best_score = names, score
     return sorted(best)
@@ -400,7 +407,7 @@ def _pattern_hint(path: tuple[Any, ...], node: Any = None, shown: str = "") -> s
     if last == "version":
         return "write a version in quotes, e.g. `version: \"2.0.0\"`"
     if last == "path":
-        return "a dotted path of evidence fields, e.g. `assessment.risk_profile_score`"
+        return "a dotted path into the evidence, e.g. `cqc.overall`, `authority.in_area` or `local.risk_profile_score`"
     if last == "from":
         return "`as_of` or the id of a date input"
     return "ids are lower-case letters, digits, `_` and `-`, starting with a letter, e.g. `qpip-1`"

@@ -217,6 +217,10 @@ def run_walk(pack: PolicyPack, spec: TestFile, walk: Walk, file: str) -> CaseRes
                                  for e in exc.errors(include_url=False))
             failures.append(f"step {i} `{what}` on {step.on}: not a valid move: {problems}")
             break
+        except EvidenceError as exc:
+            problems = "; ".join(f"{d.path}: {d.message}" for d in exc.diagnostics)
+            failures.append(f"step {i} `{what}` on {step.on}: not a valid move: {problems}")
+            break
         except PolicyError as exc:
             failures.append(f"step {i} `{what}`: {exc}")
             break
