@@ -283,7 +283,8 @@ def test_allow_gaps_gives_no_value_in_the_gap() -> None:
     assert gap.headline.status == "no_value"
     assert gap.headline.value is None and gap.headline.rules == []
     assert gap.headline.explanation == "no value: no rule applies"
-    assert gap.status == "decided" and gap.severity is None and gap.missing == []
+    # its own status, never "decided" with nothing decided
+    assert gap.status == "no_value" and gap.severity is None and gap.missing == []
     assert pack.evaluate(ev(local={"risk_profile_score": 9}), AS_OF).headline.value == "green"
     assert pack.evaluate(ev(local={"risk_profile_score": 20}), AS_OF).headline.value == "red"
 

@@ -199,9 +199,7 @@ def check_pack(pack: Pack) -> list[Problem]:
                     did_you_mean(o.due.from_, inputs) or "use `as_of` or the id of a date input")
             elif src.type != "date":
                 add("CP213", f"outcome `{o.id}`: `due.from` input `{src.id}` is `{src.type}`, not a date", ("outcomes", i, "due", "from"))
-        if o.due is not None and o.due.day is not None and o.due.day > 28:
-            add("CP217", f"outcome `{o.id}`: day {o.due.day} is not in every month; in shorter months the due date "
-                "is the month's last day", ("outcomes", i, "due", "day"), "say so in the outcome's text, or use a day up to 28")
+
 
     # -- ladder deadlines that run from a date in the evidence ---------------
     for i, t in enumerate(pack.ladder.transitions if pack.ladder else []):

@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from .loader import load_pack
 from .lifecycle import describe as condition_text
+from ._vocabulary import resolve_inputs
 from .models import BandsDecision, Pack
 
 
@@ -45,7 +46,19 @@ def describe(pack: Pack) -> str:
     lines = [f"{m.authority.name}: {m.title}", f"pack `{m.id}` v{m.version}, in force from {m.effective_from}"
              + (f" to {m.effective_to}" if m.effective_to else ""),
              f"source: {m.source_document.title}" + (f" ({m.source_document.version})" if m.source_document.version else ""),
-             f"headline: `{m.headline}`", ""]
+             f"headline: `{m.headline}`", "", "reads:"]
+    specs, _ = resolve_inputs(pack)
+    for inp in pack.inputs:
+        spec = specs.get(inp.id)
+        if spec is None:
+            continue
+        where = {"shared": "shared fact", "authority": "this authority's fact", "local": "finding",
+                 "derived": "computed:"}[spec.kind]
+        if spec.kind == "local" and spec.namespace != m.authority.id:
+            where = f"finding of authority `{spec.namespace}`"
+        kind = spec.type.describe() + (f" {_range(spec.type.lo, spec.type.hi)}" if spec.type.base in ("integer", "number") else "")
+        lines.append(f"  `{inp.id}`: {where} {spec.evidence_path} ({kind})" + (f" [{inp.source}]" if inp.source else ""))
+    lines.append("")
     for s in pack.scope:
         lines.append(f"out of scope when {condition_text(s.when)}: {s.reason} [{s.source}]")
     for d in pack.decisions:
@@ -66,10 +79,7 @@ def describe(pack: Pack) -> str:
     if pack.outcomes:
         lines.append("")
     for o in pack.outcomes:
-        due = ""
-        if o.due is not None:
-            due = f", due {o.due.after} after" if o.due.after else f", due {o.due.before} before"
-            due += " the as-of date" if o.due.from_ == "as_of" else f" `{o.due.from_}`"
+        due = f", due {o.due.describe()}" if o.due is not None else ""
         roles = f" ({', '.join(o.roles)})" if o.roles else ""
         lines.append(f"{o.kind} `{o.id}`{roles}: {o.text}{due} — when {condition_text(o.when)} [{o.source}]")
     if pack.ladder:
@@ -79,3 +89,13 @@ def describe(pack: Pack) -> str:
             lines.append(f"  {t.from_} -> {t.to} ({t.direction}) on {t.trigger.kind}"
                          + (f" `{t.trigger.name}`" if t.trigger.name else "") + f" [{t.source}]")
     return "\n".join(lines)
+
+
+def _range(lo: float | None, hi: float | None) -> str:
+    if lo is None and hi is None:
+        return ""
+    return f"{_num(lo) if lo is not None else '...'} to {_num(hi) if hi is not None else '...'}".strip()
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)

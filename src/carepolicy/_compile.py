@@ -63,6 +63,8 @@ class Ctx:
     windows: dict[Duration, date] = field(default_factory=dict)
     limits: dict[Duration, date] = field(default_factory=dict)
     derived: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
+    judged: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Professional-judgement flags of each decision decided so far, inherited by rows that read it."""
 
 
 Cond = Callable[[Ctx], Tri]
@@ -707,7 +709,8 @@ def compile_bands(c: Compiler, d: BandsDecision) -> DecisionFn:
 
 def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
     rows = tuple(
-        (r.id, c.condition(r.when), r.value, ((r.id, r.judgement),) if r.judgement else ()) for r in d.rows
+        (r.id, c.condition(r.when), r.value, ((r.id, r.judgement),) if r.judgement else (), _decisions_read(r.when))
+        for r in d.rows
     )
     default = d.default
     default_value = default.value if default else None
@@ -722,12 +725,14 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
         """Rows that hold, and rows that could not be checked with the inputs each one lacked."""
         hits: list[tuple[str, Any, tuple]] = []
         unknown: list[tuple[str, Any, tuple[str, ...]]] = []
-        for rid, cond, value, judg in rows:
+        for rid, cond, value, judg, reads in rows:
             mark = len(ctx.missing)
             r = cond(ctx)
             ctx.trace.append((did, rid, r))
             if r is True:
-                hits.append((rid, value, judg))
+                # a value built on a decision left to judgement is left to judgement too
+                inherited = tuple((f"{ref}/{rule}", reason) for ref in reads for rule, reason in ctx.judged.get(ref, ()))
+                hits.append((rid, value, judg + inherited))
                 if stop_at_first:
                     break
             elif r is None:
@@ -829,3 +834,20 @@ def due_date(as_of: date, anchor: date | None, due: Any, calendar: Calendar) -> 
     year = base.year + (1 if due.year == "next" else 0)
     end_year = year + (1 if last < first else 0)
     return date(year, first, 1), date(end_year, last, _calendar.monthrange(end_year, last)[1])
+
+
+def _decisions_read(cond: Any) -> tuple[str, ...]:
+    """The earlier decisions a condition reads, in the order written."""
+    out: list[str] = []
+    stack = [cond]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, AllOf):
+            stack.extend(reversed(c.all))
+        elif isinstance(c, AnyOf):
+            stack.extend(reversed(c.any))
+        elif isinstance(c, NotOf):
+            stack.append(c.not_)
+        elif isinstance(c, Test) and c.decision is not None and c.decision not in out:
+            out.append(c.decision)
+    return tuple(out)

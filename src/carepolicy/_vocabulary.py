@@ -441,6 +441,7 @@ def _resolve_derived(inp: Any, i: int, specs: dict[str, InputSpec], declared: Ma
         if _has_quotient(d) and d.round is None and inp.type == "integer":
             problems.append(("CP215", f"input `{inp.id}`: a quotient of whole numbers need not be whole; say how it is rounded",
                              where, "add `round: down` (or `up`, `half_up`, `half_even`)"))
+            return None, problems
         result = ValueType("integer" if integer else "number")
     elif form == "count":
         result = ValueType("integer", None, 0, len(d.count.of))
@@ -496,7 +497,10 @@ def _formula(d: Any) -> str:
     form = d.form
     if form == "count":
         op, arg = d.count.operator
-        return f"count of {', '.join(d.count.of)} that are {op.replace('_', ' ')} {arg}"
+        words = {"is": "that are", "is_not": "that are not", "in": "that are one of", "not_in": "that are none of",
+                 "known": "that are known" if arg else "that are not known"}.get(op, f"that are {op.replace('_', ' ')}")
+        shown = "" if op == "known" else " " + (", ".join(map(str, arg)) if isinstance(arg, list) else str(arg))
+        return f"how many of {', '.join(d.count.of)} {words}{shown}"
     if form == "count_events":
         q = d.count_events
         return f"count of {'/'.join(q.kinds)} events" + (f" within {q.within}" if q.within else "")

@@ -143,13 +143,16 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     diagnostics: list[Diagnostic] = []
     for f in files:
         if f.name.endswith(".tests.yaml"):  # a pack's tests file: check its format, not as a pack
-            from .policytest import load_tests
+            from .policytest import check_file, load_tests
 
             try:
                 spec, pack_path = load_tests(f)
+                _, _, problems = check_file(f)
             except PackLoadError as exc:
-                diagnostics.extend(exc.diagnostics)
-                results.append({"file": str(f), "ok": False, "errors": len(exc.diagnostics)})
+                problems = list(exc.diagnostics)
+            if problems:
+                diagnostics.extend(problems)
+                results.append({"file": str(f), "ok": False, "errors": len(problems)})
                 continue
             results.append({"file": str(f), "ok": True, "tests": True, "pack": str(pack_path),
                             "cases": len(spec.cases), "walks": len(spec.walks)})
@@ -164,9 +167,12 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
             results.append({"file": str(f), "ok": False, "errors": len(exc.diagnostics)})
             continue
         m = pack.model
+        foreign = [f"`{spec.evidence_path}` (input `{spec.id}`)" for spec in pack.inputs.values()
+                   if spec.kind == "local" and spec.namespace != m.pack.authority.id]
         results.append({"file": str(f), "ok": True, "id": pack.id, "version": pack.version,
                         "decisions": len(m.decisions), "outcomes": len(m.outcomes),
-                        "states": len(m.ladder.states) if m.ladder else 0, "sha256": pack.sha256})
+                        "states": len(m.ladder.states) if m.ladder else 0, "sha256": pack.sha256,
+                        "reads_other_authorities": foreign})
     if args.format == "json":
         json.dump({"files": results, "diagnostics": [d.to_dict() for d in diagnostics]}, stdout, indent=2, sort_keys=True)
         stdout.write("\n")
@@ -179,6 +185,8 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
             elif r["ok"]:
                 stdout.write(f"ok    {r['file']}: `{r['id']}` v{r['version']}, {r['decisions']} decisions, "
                              f"{r['outcomes']} outcomes, {r['states']} ladder states\n")
+                for what in r["reads_other_authorities"]:
+                    stdout.write(f"      reads another authority's finding: {what}\n")
             else:
                 stdout.write(f"FAIL  {r['file']}: {r['errors']} problem(s)\n")
     return EXIT_INVALID if diagnostics else EXIT_OK
@@ -253,7 +261,11 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
                 row.append("[dim]out of scope[/dim]")
                 continue
             h = d.headline
-            if h.status != "decided":
+            if h.status == "no_value":
+                text = "[dim]no value[/dim]\nno rule of the pack applies"
+            elif h.status == "conflict":
+                text = "[magenta]conflict[/magenta]\nrows " + ", ".join(h.rules[:3]) + " all hold"
+            elif h.status != "decided":
                 text = "[magenta]insufficient evidence[/magenta]\nmissing: " + ", ".join(h.missing[:3])
             else:
                 sev = d.severity

@@ -110,7 +110,9 @@ class Decision(_Result):
     provider_id: str
     provider_name: str
     as_of: date
-    status: Status = Field(description="`decided` when the headline decision is settled")
+    status: Status = Field(description="the headline decision's status: `decided` when settled, `insufficient_evidence`, "
+                                       "`no_value` (no rule applies, e.g. a number in a declared gap), `conflict` "
+                                       "(rows that may not both hold do) or `out_of_scope`")
     headline: DecisionResult
     severity: int | None = Field(default=None, description="the headline's common severity, 0 none .. 4 critical")
     severity_label: str | None = None

@@ -161,6 +161,8 @@ class PolicyPack:
             for d, fn in self._decisions:
                 del ctx.missing[:]
                 o = fn(ctx)
+                if o.judgements:
+                    ctx.judged[d.id] = o.judgements
                 if o.status == "decided":
                     ctx.values[d.id] = o.value
                 elif o.status == "no_value":
@@ -206,7 +208,7 @@ class PolicyPack:
             for name, by in sorted(needed.items())
         ]
         judgement = any(r.judgement for r in results) or any(a.judgement for a in actions)
-        status = "out_of_scope" if out_of_scope else (headline.status if headline.status != "no_value" else "decided")
+        status = "out_of_scope" if out_of_scope else headline.status
         return Decision(
             pack=self._ref,
             provider_id=ev.provider.id,
@@ -266,17 +268,7 @@ class PolicyPack:
                 code="CP411", path=f"outcomes.{o.id}.due",
                 message=f"outcome `{o.id}`: the due date counted from {(anchor or ctx.as_of).isoformat()} is outside the calendar",
             )]) from None
-        base = (anchor or ctx.as_of).isoformat()
-        d = o.due
-        if d.after is not None:
-            rule = f"{d.after} after {origin} ({base})"
-        elif d.before is not None:
-            rule = f"{d.before} before {origin} ({base})"
-        elif d.day is not None:
-            rule = f"day {d.day} of {'the month of' if d.month == 'same' else 'the month after'} {origin} ({base})"
-        else:
-            span = d.months[0] if len(d.months) == 1 else f"{d.months[0]} to {d.months[-1]}"
-            rule = f"{span} of {'the year of' if d.year == 'same' else 'the year after'} {origin} ({base})"
+        rule = o.due.describe(f"{origin} ({(anchor or ctx.as_of).isoformat()})")
         return start, when, rule
 
     def _result(self, d: Any, o: Any) -> DecisionResult:
@@ -289,7 +281,7 @@ class PolicyPack:
         sources = [self._rule_source[(d.id, r)] for r in o.rules if (d.id, r) in self._rule_source]
         if not sources and o.status == "decided":
             sources = [d.source]
-        judgements = [Judgement(rule=rule, reason=reason) for rule, reason in o.judgements]
+        judgements = [Judgement(rule=rule, reason=reason) for rule, reason in dict.fromkeys(o.judgements)]
         return DecisionResult(
             id=d.id, title=d.title, status=o.status, value=value, label=label, severity=severity,
             rules=list(o.rules), sources=sources, judgement=bool(judgements), judgements=judgements,

@@ -27,14 +27,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._check import walk_conditions
 from ._compile import Ctx
 from ._suggest import did_you_mean
 from ._time import add
 from .engine import PolicyPack
-from .errors import Diagnostic, EvaluationError, TransitionError
+from .errors import Diagnostic, EvaluationError, EvidenceError, TransitionError
 from .evidence import Evidence
 from .models import AllOf, AnyOf, BandsDecision, CountEvents, Ladder, NotOf, Test, Transition
 
@@ -213,7 +213,7 @@ def advance(pack: PolicyPack, case: Case, event: CaseEvent | Mapping[str, Any]) 
 
     Warnings never block: they are recorded in the new history entry.
     """
-    ev = event if isinstance(event, CaseEvent) else CaseEvent.model_validate(event)
+    ev = _event(event)
     ladder = _ladder(pack)
     head = f"cannot move the case of provider `{case.provider_id}` at `{case.state}` on {ev.on.isoformat()}"
     problems = _check_event(pack, case, ev)
@@ -404,6 +404,12 @@ def _check_event(pack: PolicyPack, case: Case, ev: CaseEvent) -> list[Diagnostic
         out.append(_diag(pack, "CP510", f"the case belongs to pack `{case.pack_id}`, not `{pack.id}`",
                          hint=f"advance it with pack `{case.pack_id}`"))
         return out
+    if not pack.in_force(ev.on):
+        meta = pack.model.pack
+        out.append(_diag(pack, "CP511", f"pack `{pack.id}` v{pack.version} is not in force on {ev.on.isoformat()} "
+                         f"(in force {meta.effective_from.isoformat()} to "
+                         f"{meta.effective_to.isoformat() if meta.effective_to else 'now'})",
+                         hint="move the case with the version of the pack in force that day"))
     last = case.history[-1].on
     if ev.on < last:
         out.append(_diag(pack, "CP507", f"the event is dated {ev.on.isoformat()}, before the case's last entry on "
@@ -607,7 +613,7 @@ def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: _G
 
 
 def _events(events: Iterable[CaseEvent | Mapping[str, Any]]) -> list[CaseEvent]:
-    return [e if isinstance(e, CaseEvent) else CaseEvent.model_validate(e) for e in events]
+    return [_event(e) for e in events]
 
 
 # ----------------------------------------------------------------- timeline simulation
@@ -754,3 +760,19 @@ def simulate(pack: PolicyPack, provider_id: str, events: Iterable[CaseEvent | Ma
     return Timeline(pack_id=pack.id, pack_version=pack.version, pack_sha256=pack.sha256, provider_id=provider_id,
                     opened_on=start, until=end, days=timeline_days, ignored=tuple(e for e in ordered if e.on > end),
                     case=case, report=due(pack, case, end))
+
+
+def _event(event: CaseEvent | Mapping[str, Any]) -> CaseEvent:
+    """A case event from a mapping; what does not fit is one located diagnostic each, never a traceback."""
+    if isinstance(event, CaseEvent):
+        return event
+    try:
+        return CaseEvent.model_validate(event)
+    except ValidationError as exc:
+        problems = [Diagnostic(code="CP401" if e["loc"][:1] == ("evidence",) else "CP509",
+                               message=str(e["msg"])[:1].lower() + str(e["msg"])[1:],
+                               path=".".join(str(p) for p in e["loc"]) or "$")
+                    for e in exc.errors(include_url=False, include_input=False)]
+        if all(d.code == "CP401" for d in problems):
+            raise EvidenceError(f"the event's evidence is not valid ({len(problems)} problem(s))", problems) from None
+        raise TransitionError(f"not a case event ({len(problems)} problem(s))", problems) from None

@@ -407,7 +407,7 @@ def _pattern_hint(path: tuple[Any, ...], node: Any = None, shown: str = "") -> s
     if last == "version":
         return "write a version in quotes, e.g. `version: \"2.0.0\"`"
     if last == "path":
-        return "a dotted path into the evidence, e.g. `cqc.overall`, `authority.in_area` or `local.risk_profile_score`"
+        return "a dotted path into the evidence, e.g. `cqc.overall`, `authority.in_area` or `local.quality_score`"
     if last == "from":
         return "`as_of` or the id of a date input"
     return "ids are lower-case letters, digits, `_` and `-`, starting with a letter, e.g. `qpip-1`"

@@ -141,8 +141,8 @@ class SourceDocument(_Model):
     title: Text
     version: Text | None = None
     date: PackDate | None = None
-    file: Text | None = Field(default=None, description="file name of the document, e.g. in shared/sources/")
-    url: Text | None = None
+    publisher: Text | None = Field(default=None, description="who published it, e.g. the council and its NHS partner")
+    url: Text | None = Field(default=None, description="where the public can find it")
 
 
 class Authority(_Model):
@@ -261,8 +261,12 @@ class _Operators(_Model):
     no_better_than: "ScalarOrRef | None" = None
     better_than: "ScalarOrRef | None" = None
     no_worse_than: "ScalarOrRef | None" = None
-    within: DurationText | None = Field(default=None, description="a date no older than this before the as-of date")
-    older_than: DurationText | None = None
+    within: DurationText | None = Field(
+        default=None, description="a date after the day this long before the as-of date: `within: 1 month` as of "
+                                  "15 March holds from 16 February (15 February is not within)")
+    older_than: DurationText | None = Field(
+        default=None, description="a date on or before the day this long before the as-of date: `older_than: 1 month` "
+                                  "as of 15 March holds for 15 February and earlier")
     known: bool | None = Field(default=None, description="`true`: the evidence is present; `false`: it is missing")
 
     def operators(self) -> list[tuple[str, Any]]:
@@ -543,7 +547,10 @@ class EventQuery(_Model):
 
     input: Id = Field(description="the `events` input to read")
     kinds: Annotated[list[Id], Field(min_length=1)]
-    within: DurationText | None = Field(default=None, description="only events no older than this (inclusive)")
+    within: DurationText | None = Field(
+        default=None, description="only events dated after the day this long before the as-of date, up to the as-of "
+                                  "date: `within: 1 month` as of 15 March counts 16 February to 15 March (an event "
+                                  "dated exactly one month before is outside)")
     where: list[EventTest] = Field(default_factory=list)
     group_by: EventField | None = Field(default=None, description="count per value of this field and test the largest group")
 
@@ -722,6 +729,20 @@ class Due(_Model):
             if any((b - a) % 12 != 1 for a, b in zip(idx, idx[1:])):
                 raise ValueError("`months` must be consecutive months in calendar order, e.g. `[november, december]`")
         return self
+
+    def describe(self, origin: str | None = None) -> str:
+        """In words: ``6 weeks after the as-of date``, ``on day 8 of the month after `x` ``..."""
+        anchor = origin or ("the as-of date" if self.from_ == "as_of" else f"`{self.from_}`")
+        if self.after is not None:
+            return f"{self.after} after {anchor}"
+        if self.before is not None:
+            return f"{self.before} before {anchor}"
+        if self.day is not None:
+            return f"on day {self.day} of {'the month of' if self.month == 'same' else 'the month after'} {anchor}"
+        assert self.months is not None
+        first, last = self.months[0].capitalize(), self.months[-1].capitalize()
+        span = first if len(self.months) == 1 else f"{first} to {last}"
+        return f"in {span} of {'the year of' if self.year == 'same' else 'the year after'} {anchor}"
 
 
 class Quorum(_Model):
