@@ -374,3 +374,20 @@ def test_judgement_on_a_band_reaches_the_decision_built_from_it() -> None:
 
     assert headline(25) == ("high", True, [("tier/tier-high", "the score is a guideline")])
     assert headline(5) == ("low", False, [])
+
+
+def test_calendar_deadline_edges_are_generated_from_the_pack_and_agree_with_a_second_reading() -> None:
+    from carepolicy import testing
+
+    pack = load_pack(SIXTH)
+    edges = [e for e in testing.deadline_edges(pack) if e.due is not None]
+    assert {e.where for e in edges} == {"outcome `remonitor-in-november-or-december`", "outcome `monthly-return`"}
+    assert [e.check(pack) for e in edges] == [None] * len(edges)
+    monthly = {e.anchor: e.expected for e in edges if "monthly" in e.where}
+    assert monthly[date(2026, 12, 31)] == date(2027, 1, 8) and monthly[date(2027, 1, 30)] == date(2027, 2, 8)
+    window = {e.anchor: (e.expected_from, e.expected) for e in edges if "remonitor" in e.where}
+    assert window[date(2027, 1, 1)] == (date(2027, 11, 1), date(2027, 12, 31))
+    # an edited window moves the generated edges with no code change
+    edited = loads_pack(SIXTH.read_text().replace("months: [november, december]", "months: [december, january]"), "e.yaml")
+    moved = {e.anchor: (e.expected_from, e.expected) for e in testing.deadline_edges(edited) if e.due is not None and "remonitor" in e.where}
+    assert moved[date(2027, 1, 1)] == (date(2027, 12, 1), date(2028, 1, 31))
