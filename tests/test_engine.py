@@ -1043,7 +1043,7 @@ def test_due_from_a_missing_date_input_is_unknown_with_a_warning() -> None:
     d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 22}), "2026-11-23")
     plan = outcome(d, "plan")
     assert plan.due is None and plan.due_rule is None and plan.certain
-    assert any("`plan`: due date unknown, `first_meeting` (local.test.first_meeting_on) is missing" in w for w in d.warnings)
+    assert any("`plan`: due date unknown, `first_meeting` (local.test.first_meeting_on) is missing" in w for w in d.notes)
 
 
 @pytest.mark.parametrize(
@@ -1134,8 +1134,9 @@ def test_meadowbank_against_everything() -> None:
         "review-6-weeks": date(2027, 1, 4),
         "plan-before-meeting": date(2026, 11, 30),
         "meeting-10-working-days": date(2026, 12, 7),
-        "recent-qpip": None,
     }
+    # a pack's own warning is a warning, not an action; it may apply (the date it reads is missing)
+    assert [(w.id, w.kind, w.certain, w.missing) for w in d.warnings] == [("recent-qpip", "warning", False, ["last_qpip"])]
     assert [a.id for a in d.approvals] == ["approve-red-change"]
     assert [m.input for m in d.missing] == ["last_qpip"]
     assert d.provider_id == "1-000000001" and d.provider_name == "Meadowbank House"
@@ -1169,14 +1170,14 @@ def test_out_of_scope_makes_no_decision_and_no_outcome() -> None:
 
 def test_in_scope_is_evaluated_normally() -> None:
     d = make_pack(SCOPE).evaluate(ev(authority={"registered_office_in_area": True}, local={"risk_profile_score": 30}), AS_OF)
-    assert (d.status, d.headline.value, d.warnings, d.out_of_scope) == ("decided", "red", [], [])
+    assert (d.status, d.headline.value, d.notes, d.out_of_scope) == ("decided", "red", [], [])
     assert [a.id for a in d.actions] == ["review"]
 
 
 def test_unknown_scope_is_evaluated_with_a_warning() -> None:
     d = make_pack(SCOPE).evaluate(ev(local={"risk_profile_score": 30}), AS_OF)
     assert d.status == "decided" and d.headline.value == "red"
-    assert d.warnings == [
+    assert d.notes == [
         "could not check scope rule `office-elsewhere` (registered office is outside the area): missing office_in_area"
     ]
 

@@ -60,6 +60,8 @@ def pack_conditions(pack: Pack) -> Iterator[tuple[Any, Path, str | None]]:
                 yield r.when, ("decisions", i, "rows", j, "when"), d.id
     for i, o in enumerate(pack.outcomes):
         yield o.when, ("outcomes", i, "when"), None
+    for i, c in enumerate(pack.consistency):
+        yield c.when, ("consistency", i, "when"), None
     if pack.ladder:
         for i, t in enumerate(pack.ladder.transitions):
             if t.guard is not None:
@@ -100,6 +102,7 @@ def check_pack(pack: Pack) -> list[Problem]:
         else:
             rule_ids += [(r.id, ("decisions", i, "rows", j, "id")) for j, r in enumerate(d.rows)]
     rule_ids += [(o.id, ("outcomes", i, "id")) for i, o in enumerate(pack.outcomes)]
+    rule_ids += [(c.id, ("consistency", i, "id")) for i, c in enumerate(pack.consistency)]
     unique(rule_ids, "rule")
 
     # -- inputs: shared facts, per-authority facts, local findings, derived ------

@@ -65,6 +65,8 @@ class Ctx:
     derived: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
     judged: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     """Professional-judgement flags of each decision decided so far, inherited by rows that read it."""
+    overrides: dict[str, Any] | None = None
+    """Values put in place of missing inputs, to ask what the evidence would decide if they were known."""
 
 
 Cond = Callable[[Ctx], Tri]
@@ -151,6 +153,9 @@ class Compiler:
             def reader(ctx: Ctx, get: Callable[[Any], Any] = get, name: str = name) -> Any:
                 v = get(ctx.evidence)
                 if v is None:
+                    over = ctx.overrides
+                    if over is not None and name in over:
+                        return over[name]
                     ctx.missing.append(name)
                 return v
 
@@ -808,7 +813,37 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
             return Outcome("decided", [default_value], ("default",), (), (), dj + default_j)
         return Outcome("decided", values, tuple(h[0] for h in hits), (), (), dj + judg)
 
-    return {"first": run_first, "unique": run_unique, "worst": run_worst, "collect": run_collect}[hit]
+    chosen = {"first": run_first, "unique": run_unique, "worst": run_worst, "collect": run_collect}[hit]
+    return _Table(chosen, rows, hit, default is not None, default_value, key)
+
+
+class _Table:
+    """A compiled decision table: callable like any decision, with its rows kept for analysis."""
+
+    __slots__ = ("run", "rows", "hit", "has_default", "default_value", "key")
+
+    def __init__(self, run: DecisionFn, rows: tuple[Any, ...], hit: str, has_default: bool, default_value: Any,
+                 key: Callable[[Any], Any]) -> None:
+        self.run, self.rows, self.hit = run, rows, hit
+        self.has_default, self.default_value, self.key = has_default, default_value, key
+
+    def __call__(self, ctx: Ctx) -> Outcome:
+        return self.run(ctx)
+
+
+def feed(ctx: Ctx, d: Any, o: Outcome) -> None:
+    """Record a decision's outcome in the context so later decisions can read it (one rule, one home)."""
+    if o.judgements:
+        ctx.judged[d.id] = o.judgements
+    if o.status == "decided":
+        ctx.values[d.id] = o.value
+    elif o.status == "no_value":
+        ctx.values[d.id] = None
+    else:
+        # a conflict is not missing evidence: downstream tests name the decision instead
+        ctx.unsettled[d.id] = tuple(dict.fromkeys(o.missing)) or (f"{d.id} (conflict)",)
+        if isinstance(o.value, list):
+            ctx.partial[d.id] = o.value
 
 
 def compile_decision(c: Compiler, d: BandsDecision | TableDecision) -> DecisionFn:

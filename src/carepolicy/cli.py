@@ -265,19 +265,34 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
                 text = "[dim]no value[/dim]\nno rule of the pack applies"
             elif h.status == "conflict":
                 text = "[magenta]conflict[/magenta]\nrows " + ", ".join(h.rules[:3]) + " all hold"
+            elif h.status != "decided" and h.bounds is not None and h.bounds.possible:
+                b = h.bounds
+                colour = _COLOURS.get(b.severity_min or 0, "white")
+                span = f"≥ {b.labels[0]}" if len(b.possible) > 1 or b.no_value_possible else f"only {b.labels[0]}"
+                needs = ", ".join(h.missing[:3]) + (f" +{len(h.missing) - 3}" if len(h.missing) > 3 else "")
+                text = (f"[{colour}]{span}[/{colour}]\nseverity {b.severity_min} to {b.severity_max}\n"
+                        f"needs: {needs}")
             elif h.status != "decided":
                 text = "[magenta]insufficient evidence[/magenta]\nmissing: " + ", ".join(h.missing[:3])
             else:
                 sev = d.severity
                 colour = _COLOURS.get(sev or 0, "white")
                 text = f"[{colour}]{h.label or h.value}[/{colour}]\nseverity {sev} {SEVERITY_LABELS.get(sev, '') if sev is not None else ''}"
-            if d.judgement:
+            if d.judgement_matters:
                 text += "\n[italic]judgement[/italic]"
             row.append(text)
         table.add_row(*row)
     console = Console(file=stdout, width=max(100, 22 * (len(authorities) + 1)), force_terminal=False,
                       color_system=None if not getattr(stdout, "isatty", lambda: False)() else "auto")
     console.print(table)
+    shown = [d for d in decisions if d.judgement_matters]
+    notes = ["≥ X: the evidence leaves the decision open, but it is X or worse; `needs` names the missing evidence."]
+    if shown:
+        notes.append("judgement: the value rests on a rule the council's document leaves to professional judgement and "
+                     "the evidence sits at its edge, or findings contradict each other "
+                     "(`carepolicy evaluate --format text` gives the reasons).")
+    for n in notes:
+        console.print(n, highlight=False)
 
 
 def _schema(args: argparse.Namespace, stdout: IO[str]) -> int:

@@ -59,6 +59,7 @@ __all__ = [
     "Due",
     "Quorum",
     "ScopeRule",
+    "Consistency",
     "Ladder",
     "State",
     "Transition",
@@ -767,6 +768,16 @@ class Outcome(_Model):
     judgement: Text | None = None
 
 
+class Consistency(_Model):
+    """Two findings the document says cannot both be true: when ``when`` holds, the decision warns and is flagged."""
+
+    id: Id
+    when: Condition
+    message: Text = Field(description="what contradicts what, in the document's terms")
+    source: Source
+    judgement: Text | None = Field(default=None, description="why resolving it is left to professionals (default: the message)")
+
+
 class ScopeRule(_Model):
     """A case the framework does not cover: when it holds, the pack makes no decision."""
 
@@ -883,6 +894,8 @@ class Pack(_Model):
     scope: list[ScopeRule] = Field(default_factory=list)
     decisions: Annotated[list[Decision], Field(min_length=1, max_length=200)]
     outcomes: list[Outcome] = Field(default_factory=list)
+    consistency: Annotated[list[Consistency], Field(max_length=200)] = Field(
+        default_factory=list, description="findings that contradict each other: each gives a warning and a judgement flag")
     ladder: Ladder | None = None
 
     def decision(self, decision_id: str) -> BandsDecision | TableDecision:

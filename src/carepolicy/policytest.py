@@ -301,7 +301,7 @@ def check(d: Decision, e: Expect) -> list[str]:
         same(f"decision `{did}` severity", exp.severity, got.severity)
         if exp.missing is not None:
             same(f"decision `{did}` missing", sorted(exp.missing), sorted(set(m.split("[")[0] for m in got.missing)))
-    fired = {a.id: a for a in [*d.actions, *d.approvals]}
+    fired = {a.id: a for a in [*d.actions, *d.approvals, *d.warnings]}
     certain = {k for k, a in fired.items() if a.certain}
     for a in e.actions or []:
         if a not in certain:
@@ -331,7 +331,7 @@ def check(d: Decision, e: Expect) -> list[str]:
             out.append(f"outcome `{a}`: expected a window from {when.isoformat()}, "
                        f"got {start.isoformat() if start else None} ({fired[a].due_rule})")
     for text in e.warnings_contain or []:
-        if not any(text in w for w in d.warnings):
+        if not any(text in w for w in [*(x.text for x in d.warnings), *d.notes]):
             out.append(f"warnings: none contains {text!r}")
     return out
 
@@ -405,7 +405,7 @@ def check_tests(spec: TestFile, pack: PolicyPack, file: str, positions: Any = No
     pack's period, and evidence that is not valid for the pack."""
     out: list[Diagnostic] = []
     decisions = [d.id for d in pack.model.decisions]
-    outcomes = [o.id for o in pack.model.outcomes]
+    outcomes = [o.id for o in pack.model.outcomes] + [c.id for c in pack.model.consistency]
     transitions = [t.id for t in pack.model.ladder.transitions] if pack.model.ladder else []
     meta = pack.model.pack
 
