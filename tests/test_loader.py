@@ -357,3 +357,91 @@ def test_python_tags_are_never_constructed(tmp_path: Path) -> None:
         loads_pack(text)
     assert [d.code for d in info.value.diagnostics] == ["CP105"]
     assert not marker.exists()
+
+
+# =========================================================================== reading files: only regular files, never blocking
+
+
+def _loading_error(target: str | Path) -> PackLoadError:
+    with pytest.raises(PackLoadError) as info:
+        load_pack(target)
+    return info.value
+
+
+def test_a_pack_string_with_a_lone_surrogate_is_a_located_pack_load_error() -> None:
+    """Regression: `loads_pack` raised UnicodeEncodeError for a str it could not encode."""
+    text = pack_text(**{"authority: Example Borough Council": "authority: Example \udc80 Council"})
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(text, "s.yaml")
+    [d] = info.value.diagnostics
+    assert (d.code, d.file, d.line, d.col) == ("CP101", "s.yaml", 6, 22)
+    assert "`U+DC80` (lone surrogate)" in d.message
+
+
+def test_the_size_error_gives_the_real_size_without_reading_the_file(tmp_path: Path) -> None:
+    """Regression: a 10 MB file was reported as 1,048,577 bytes."""
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:
+        fh.truncate(10_000_000)  # sparse: nothing is read to tell its size
+    [d] = _loading_error(big).diagnostics
+    assert d.code == "CP102"
+    assert d.message == "file is 10,000,000 bytes, larger than the 1,048,576-byte limit"
+    just_over = tmp_path / "over.yaml"
+    just_over.write_bytes(b"#" * 1_048_577)
+    assert _loading_error(just_over).diagnostics[0].message.startswith("file is 1,048,577 bytes")
+    with pytest.raises(PackLoadError) as info:
+        loads_pack("# " + "é" * 600_000, "s.yaml")
+    assert info.value.diagnostics[0].message.startswith("file is 1,200,002 bytes")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    """Regression: `carepolicy validate` on a fifo blocked forever, waiting for a writer."""
+    import os
+    import threading
+
+    fifo = tmp_path / "pack.yaml"
+    os.mkfifo(fifo)
+    found: list[PackLoadError] = []
+    reader = threading.Thread(target=lambda: found.append(_loading_error(fifo)), daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():  # unblock the reader so the test run can end, then fail
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("load_pack blocked on a fifo")
+    [d] = found[0].diagnostics
+    assert (d.code, d.file) == ("CP100", str(fifo))
+    assert d.message == "cannot read the file: it is a named pipe (fifo), not a regular file"
+
+
+@pytest.mark.parametrize(("target", "kind"), [("/dev/zero", "a character device"), ("/dev/null", "a character device")])
+def test_devices_are_refused_without_reading(target: str, kind: str) -> None:
+    if not Path(target).exists():  # pragma: no cover - not on this system
+        pytest.skip(f"no {target}")
+    [d] = _loading_error(target).diagnostics
+    assert (d.code, d.message) == ("CP100", f"cannot read the file: it is {kind}, not a regular file")
+
+
+def test_a_directory_is_refused_as_not_a_regular_file(tmp_path: Path) -> None:
+    [d] = _loading_error(tmp_path).diagnostics
+    assert (d.code, d.message) == ("CP100", "cannot read the file: it is a directory, not a regular file")
+    assert "directories" in (d.hint or "")
+
+
+def test_a_tests_file_is_read_under_the_same_rules(tmp_path: Path) -> None:
+    import os
+
+    from carepolicy.policytest import load_tests
+
+    fifo = tmp_path / "x.tests.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(PackLoadError) as info:
+        load_tests(fifo)
+    assert [d.code for d in info.value.diagnostics] == ["CP100"]
+    big = tmp_path / "big.tests.yaml"
+    with big.open("wb") as fh:
+        fh.truncate(5_000_000)
+    with pytest.raises(PackLoadError) as info:
+        load_tests(big)
+    assert info.value.diagnostics[0].message.startswith("file is 5,000,000 bytes")

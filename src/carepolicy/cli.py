@@ -13,17 +13,19 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, cast
 
 from rich.console import Console
+from rich.markup import escape as markup_escape
 from rich.table import Table
 
+from ._text import escape
 from ._time import parse_date
 from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
-from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
+from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, limit_diagnostics
 from .evidence import evidence_json_schema, parse_evidence
-from .loader import load_pack, load_pack_files, pack_json_schema
+from .loader import load_pack, load_pack_files, pack_json_schema, read_file
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -80,7 +82,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(parse_args(argv), sys.stdout, sys.stderr))
 
 
+class SafeStream:
+    """A text stream that writes every control, bidi-override or invisible format character as an escape.
+
+    Wraps the output of every command, so text echoed from a pack, evidence or a file name
+    never moves the cursor, clears the screen or retitles the window. Line breaks and tabs
+    pass. ``raw`` is the wrapped stream, for writers (rich) that escape their own input.
+    """
+
+    def __init__(self, raw: IO[str]) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        return self.raw.write(escape(text, keep="\n\t"))
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.raw, "isatty", lambda: False)())
+
+
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    if not isinstance(stdout, SafeStream):
+        stdout = cast(IO[str], SafeStream(stdout))
+    if not isinstance(stderr, SafeStream):
+        stderr = cast(IO[str], SafeStream(stderr))
     try:
         if args.command == "validate":
             return _validate(args, stdout, stderr)
@@ -138,6 +165,7 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_USAGE
     results: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
+    unreadable = False  # a file that is not a readable regular file is a usage error (exit 2), after the rest
     for f in files:
         if f.name.endswith(".tests.yaml"):  # a pack's tests file: check its format, not as a pack
             from .policytest import load_tests
@@ -145,8 +173,9 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
             try:
                 spec, pack_path = load_tests(f)
             except PackLoadError as exc:
+                unreadable = unreadable or any(d.code == "CP100" for d in exc.diagnostics)
                 diagnostics.extend(exc.diagnostics)
-                results.append({"file": str(f), "ok": False, "errors": len(exc.diagnostics)})
+                results.append({"file": str(f), "ok": False, "errors": _problem_count(exc)})
                 continue
             results.append({"file": str(f), "ok": True, "tests": True, "pack": str(pack_path),
                             "cases": len(spec.cases), "walks": len(spec.walks)})
@@ -154,16 +183,16 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         try:
             pack = load_pack(f)
         except PackLoadError as exc:
-            if any(d.code == "CP100" for d in exc.diagnostics):
-                _print_diagnostics(exc, stderr)
-                return EXIT_USAGE
+            unreadable = unreadable or any(d.code == "CP100" for d in exc.diagnostics)
             diagnostics.extend(exc.diagnostics)
-            results.append({"file": str(f), "ok": False, "errors": len(exc.diagnostics)})
+            results.append({"file": str(f), "ok": False, "errors": _problem_count(exc)})
             continue
         m = pack.model
         results.append({"file": str(f), "ok": True, "id": pack.id, "version": pack.version,
                         "decisions": len(m.decisions), "outcomes": len(m.outcomes),
                         "states": len(m.ladder.states) if m.ladder else 0, "sha256": pack.sha256})
+    # however many files and problems, at most MAX_DIAGNOSTICS are listed, then how many more there are
+    diagnostics = limit_diagnostics(diagnostics)
     if args.format == "json":
         json.dump({"files": results, "diagnostics": [d.to_dict() for d in diagnostics]}, stdout, indent=2, sort_keys=True)
         stdout.write("\n")
@@ -178,7 +207,12 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                              f"{r['outcomes']} outcomes, {r['states']} ladder states\n")
             else:
                 stdout.write(f"FAIL  {r['file']}: {r['errors']} problem(s)\n")
-    return EXIT_INVALID if diagnostics else EXIT_OK
+    return EXIT_USAGE if unreadable else EXIT_INVALID if diagnostics else EXIT_OK
+
+
+def _problem_count(exc: PolicyError) -> int:
+    """Every problem found, listed or not."""
+    return len(exc.diagnostics) - (1 if exc.omitted else 0) + exc.omitted
 
 
 def _load_library(spec: str) -> PackLibrary:
@@ -207,16 +241,20 @@ def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_INVALID
     for f in files:
         try:
-            evidence = parse_evidence(f.read_bytes(), source=str(f))
+            evidence = parse_evidence(read_file(str(f), max_bytes=None), source=str(f))
+        except PackLoadError as exc:  # not a readable regular file: say so, go on with the others
+            _print_diagnostics(exc, stderr)
+            status = EXIT_USAGE
+            continue
         except EvidenceError as exc:
             _print_diagnostics(exc, stderr)
-            status = EXIT_INVALID
+            status = max(status, EXIT_INVALID)
             continue
         try:
             decisions.extend(library.evaluate_all(evidence, as_of))
         except EvaluationError as exc:
             stderr.write(f"error: {exc}\n")
-            status = EXIT_INVALID
+            status = max(status, EXIT_INVALID)
     if args.format == "json":
         json.dump([d.model_dump(mode="json") for d in decisions], stdout, indent=2, sort_keys=True)
         stdout.write("\n")
@@ -237,10 +275,14 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
     table = Table(title=f"Headline decisions as of {as_of.isoformat()} (common severity 0 none .. 4 critical)")
     table.add_column("provider")
     for a in authorities:
-        table.add_column(a)
+        table.add_column(escape(a))
     cell = {(d.provider_id, d.pack.id): d for d in decisions}
+
+    def shown(text: object) -> str:  # evidence and pack text: no terminal escapes, no rich markup
+        return markup_escape(escape(str(text)))
+
     for pid, name in providers:
-        row = [f"{name}\n({pid})"]
+        row = [f"{shown(name)}\n({shown(pid)})"]
         for a in authorities:
             d = cell.get((pid, a))
             if d is None:
@@ -251,16 +293,17 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
                 continue
             h = d.headline
             if h.status != "decided":
-                text = "[magenta]insufficient evidence[/magenta]\nmissing: " + ", ".join(h.missing[:3])
+                text = "[magenta]insufficient evidence[/magenta]\nmissing: " + ", ".join(shown(m) for m in h.missing[:3])
             else:
                 sev = d.severity
                 colour = _COLOURS.get(sev or 0, "white")
-                text = f"[{colour}]{h.label or h.value}[/{colour}]\nseverity {sev} {SEVERITY_LABELS.get(sev, '') if sev is not None else ''}"
+                text = f"[{colour}]{shown(h.label or h.value)}[/{colour}]\nseverity {sev} {SEVERITY_LABELS.get(sev, '') if sev is not None else ''}"
             if d.judgement:
                 text += "\n[italic]judgement[/italic]"
             row.append(text)
         table.add_row(*row)
-    console = Console(file=stdout, width=max(100, 22 * (len(authorities) + 1)), force_terminal=False,
+    # rich writes its own colour codes: give it the stream itself (every cell above is already escaped)
+    console = Console(file=getattr(stdout, "raw", stdout), width=max(100, 22 * (len(authorities) + 1)), force_terminal=False,
                       color_system=None if not getattr(stdout, "isatty", lambda: False)() else "auto")
     console.print(table)
 

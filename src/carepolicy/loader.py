@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from . import models
 from ._check import check_pack
 from ._jsonschema import finish_schema
 from ._suggest import did_you_mean
-from ._yaml import Positions, format_path, read_yaml
+from ._yaml import Positions, encode_text, format_path, raise_too_big, read_yaml
 from .engine import PackLibrary, PolicyPack
 from .errors import Diagnostic, PackLoadError
 from .models import CONDITION_TAGS, Pack
@@ -34,20 +35,61 @@ _SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table"}
 def load_pack(path: str | os.PathLike[str]) -> PolicyPack:
     """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found."""
     name = os.fspath(path)
+    return loads_pack(read_file(name, MAX_PACK_BYTES), name)
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (fifo)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_file(name: str, max_bytes: int | None = MAX_PACK_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (None: any size); else a :class:`PackLoadError` (CP100, CP102).
+
+    Never blocks and never reads more than ``max_bytes + 1`` bytes: the file is opened
+    without waiting for a writer (a fifo), and what it is and how big it is come from
+    ``fstat`` before any byte is read, so ``/dev/zero``, a fifo or a 10 GB file cost nothing.
+    """
+    def cannot(message: str, hint: str) -> PackLoadError:
+        return PackLoadError(f"cannot read {name}", [Diagnostic(code="CP100", message=message, file=name, hint=hint)])
+
     try:
-        with open(name, "rb") as fh:
-            data = fh.read(MAX_PACK_BYTES + 1)
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise PackLoadError(f"cannot read pack {name}", [
-            Diagnostic(code="CP100", message=f"cannot read the file: {exc.strerror or exc}".lower(), file=name,
-                       hint="check the path and that the file is readable")
-        ]) from None
-    return loads_pack(data, name)
+        raise cannot(f"cannot read the file: {exc.strerror or exc}".lower(),
+                     "check the path and that the file is readable") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((what for test, what in _KINDS if test(info.st_mode)), "not a regular file")
+            raise cannot(f"cannot read the file: it is {kind}, not a regular file",
+                         "give the path of a pack file" if kind != "a directory" else
+                         "give the path of a pack file (`carepolicy validate` also takes directories)")
+        if max_bytes is None:
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                return fh.read()
+        if info.st_size > max_bytes:
+            raise_too_big(name, info.st_size, max_bytes)
+        chunks: list[bytes] = []
+        got = 0
+        while got <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > max_bytes:  # it grew after fstat: say how big it is now
+            raise_too_big(name, max(os.fstat(fd).st_size, got), max_bytes)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise cannot(f"cannot read the file: {exc.strerror or exc}".lower(),
+                     "check the path and that the file is readable") from None
+    finally:
+        os.close(fd)
 
 
 def loads_pack(data: bytes | str, filename: str = "<string>") -> PolicyPack:
     """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes)."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    raw = encode_text(data, filename) if isinstance(data, str) else data
     parsed, positions = read_yaml(raw, filename, max_bytes=MAX_PACK_BYTES)
     model = parse_pack(parsed, positions, filename, raw.decode("utf-8", errors="replace"))
     return PolicyPack(model, hashlib.sha256(raw).hexdigest(), filename)
@@ -132,7 +174,7 @@ def _mark_in_file(file: str | None, path: tuple[Any, ...]) -> Any:
     if file is None:
         return None
     try:
-        _, positions = read_yaml(Path(file).read_bytes(), file, max_bytes=MAX_PACK_BYTES)
+        _, positions = read_yaml(read_file(file), file, max_bytes=MAX_PACK_BYTES)
     except (OSError, PackLoadError):
         return None
     return positions.value(path)

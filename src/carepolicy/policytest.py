@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ._yaml import read_yaml
 from .decision import Decision
 from .engine import PolicyPack
-from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
+from .errors import EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
 from .lifecycle import ApprovalGiven, TriggerRef, advance, open_case
-from .loader import load_pack, schema_diagnostics
+from .loader import load_pack, read_file, schema_diagnostics
 from .models import PackDate
 
 __all__ = ["TestCase", "TestFile", "CaseResult", "load_tests", "run_tests", "run_file"]
@@ -137,10 +137,7 @@ def merge(base: Any, over: Any) -> Any:
 def load_tests(path: str | os.PathLike[str]) -> tuple[TestFile, Path]:
     """Parse a tests file (strict YAML, located errors) and return it with its pack's path."""
     name = os.fspath(path)
-    try:
-        raw = Path(name).read_bytes()
-    except OSError as exc:
-        raise PackLoadError(f"cannot read {name}", [Diagnostic(code="CP100", message=f"cannot read the file: {exc}".lower(), file=name)]) from None
+    raw = read_file(name)  # a regular file within the size limit, or a located CP100/CP102
     data, positions = read_yaml(raw, name)
     try:
         spec = TestFile.model_validate(data)
