@@ -445,3 +445,36 @@ def test_a_tests_file_is_read_under_the_same_rules(tmp_path: Path) -> None:
     with pytest.raises(PackLoadError) as info:
         load_tests(big)
     assert info.value.diagnostics[0].message.startswith("file is 5,000,000 bytes")
+
+
+# =========================================================================== union members: messages name the right key
+
+
+def _diagnostics(text: str) -> list[tuple[str, int | None, int | None, str, str]]:
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(text, "p.yaml")
+    return [(d.code, d.line, d.col, d.path, d.message) for d in info.value.diagnostics]
+
+
+def test_a_misspelt_bands_key_is_reported_as_missing_bands() -> None:
+    """Regression: `band:` for `bands:` was reported as "missing required key `0`" at `decisions[0]`."""
+    assert _diagnostics(pack_text(**{"    bands:\n": "    band:\n"})) == [
+        ("CP201", 62, 5, "decisions[0].bands", "missing required key `bands`"),
+        ("CP201", 68, 5, "decisions[0].band", "unknown key `band`"),
+    ]
+
+
+def test_a_missing_input_of_a_bands_decision_is_located_at_the_decision() -> None:
+    """Regression: it was located at `decisions[0].bands.input`, a key of no mapping."""
+    assert _diagnostics(pack_text(**{"    input: score\n    scale: tier\n": "    scale: tier\n"})) == [
+        ("CP201", 62, 5, "decisions[0].input", "missing required key `input`"),
+    ]
+
+
+def test_problems_inside_bands_and_nested_conditions_keep_their_paths() -> None:
+    text = pack_text(**{"{id: tier-1, value: tier_1, min: 20, max: 27,": "{id: Tier-1, value: tier_1, min: 20, max: 27,",
+                        "when: {any_of: [std_4, std_5], is: red}": "when: {all: [{not: {all: [{input: std_4, iz: red}]}}]}"})
+    assert [(path, message) for _, _, _, path, message in _diagnostics(text)] == [
+        ("decisions[0].bands[1].id", "`Tier-1` is not in the right form"),
+        ("decisions[1].rows[0].when.all[0].not.all[0].iz", "unknown key `iz`"),
+    ]

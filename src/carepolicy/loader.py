@@ -203,23 +203,28 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, bool]:
     node = data
     items = list(loc)
     i = 0
+    tag_skipped = False
     while i < len(items):
         part = items[i]
         if isinstance(node, dict):
-            nxt = items[i + 1] if i + 1 < len(items) else None
-            # pydantic puts the tag of a union member in `loc`; it is not a key of the document
-            if part in _SKIP_TAGS and (part not in node or (isinstance(nxt, str) and nxt in node)):
+            # pydantic puts the tag of the union member it tried (`bands`, `all`, `test`...) in `loc`
+            # right before that member's fields; it is not a key of the document, even where a field
+            # has the same name (`bands` of a bands decision). The tag is the node's own.
+            if not tag_skipped and part in _SKIP_TAGS and (part == node.get("kind") or part == models._condition_tag(node)):
+                tag_skipped = True  # once: what follows is a field of the member, even `bands` itself
                 i += 1
                 continue
             if part in node:
                 path.append(part)
                 node = node[part]
+                tag_skipped = False
                 i += 1
                 continue
             return tuple(path) + tuple(items[i:]), node, False
         if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
+            tag_skipped = False
             i += 1
             continue
         return tuple(path) + tuple(items[i:]), node, False
