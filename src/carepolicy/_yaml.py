@@ -125,15 +125,20 @@ def read_yaml(
     *,
     max_bytes: int = 1_048_576,
     max_depth: int = 64,
+    max_values: int = 50_000,
 ) -> tuple[object, Positions]:
     """Read one pack document into dicts, lists and scalars (YAML 1.2 core schema) plus its positions.
 
     Every problem in the input raises :class:`PackLoadError`; nothing else escapes.
+    Reading stops at the first value past ``max_values`` (CP113), so the time and memory
+    spent on any input, whatever its shape, are bounded.
     Anchors, aliases, tags, merge keys and deep nesting are refused while streaming
     parser events, before any node is built, so hostile input costs almost nothing.
     """
     if max_depth < 1:
         raise ValueError("max_depth must be at least 1")
+    if max_values < 1:
+        raise ValueError("max_values must be at least 1")
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         size = len(raw)
@@ -155,7 +160,7 @@ def read_yaml(
         line, col = _line_col(text, bad)
         _fail(filename, [_char_diagnostic(text[bad], filename, line, col)])
 
-    builder = _Builder(text, filename, max_depth)
+    builder = _Builder(text, filename, max_depth, max_values)
     try:
         builder.run()
     except yaml.MarkedYAMLError as exc:
@@ -205,10 +210,12 @@ class _Builder:
     crash the interpreter, and means aliases are never expanded.
     """
 
-    def __init__(self, text: str, filename: str | None, max_depth: int) -> None:
+    def __init__(self, text: str, filename: str | None, max_depth: int, max_values: int = 50_000) -> None:
         self.text = text
         self.filename = filename
         self.max_depth = max_depth
+        self.max_values = max_values
+        self.count = 0  # values read so far (mapping keys not counted)
         self.diags: list[Diagnostic] = []
         self.values: dict[Path, tuple[int, int]] = {}
         self.keys: dict[Path, tuple[int, int]] = {}
@@ -305,7 +312,7 @@ class _Builder:
         at = _first_too_deep(self.text[:end], self.max_depth)
         if at is None:
             return None
-        prefix = _Builder(self.text[: at + 1], self.filename, self.max_depth)
+        prefix = _Builder(self.text[: at + 1], self.filename, self.max_depth, self.max_values)
         try:
             prefix.run()
         except (yaml.YAMLError, RecursionError, MemoryError):
@@ -471,6 +478,15 @@ class _Builder:
             return
 
         record = frame.record and not (frame.is_map and frame.dup)
+        self.count += 1
+        if self.count > self.max_values:  # bounds time and memory whatever the shape (one giant list or many)
+            self.stop(
+                "CP113",
+                f"the file holds more than {self.max_values:,} values",
+                mark,
+                path,
+                hint="a pack or tests file never needs this many; look for a runaway list, or split the file",
+            )
         if cls is ScalarEvent:
             value: Any = self._scalar(event, plain, mark, path)
         else:

@@ -136,7 +136,7 @@ def limit_diagnostics(diagnostics: Iterable[Diagnostic], limit: int = MAX_DIAGNO
     omitted = len(hidden) + sum(m.omitted for m in summaries)
     if omitted == 0:
         return real
-    anchor = hidden[0] if hidden else min(summaries, key=Diagnostic.sort_key)
+    anchor = min([*hidden[:1], *summaries], key=Diagnostic.sort_key)  # the first problem not listed
     return real[:limit] + [more_problems(anchor, omitted)]
 
 

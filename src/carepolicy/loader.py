@@ -23,7 +23,7 @@ from ._jsonschema import finish_schema
 from ._suggest import did_you_mean
 from ._yaml import Positions, encode_text, format_path, raise_too_big, read_yaml
 from .engine import PackLibrary, PolicyPack
-from .errors import Diagnostic, PackLoadError
+from .errors import MAX_DIAGNOSTICS, Diagnostic, PackLoadError, more_problems
 from .models import CONDITION_TAGS, Pack
 
 __all__ = ["load_pack", "loads_pack", "load_packs", "pack_json_schema"]
@@ -231,14 +231,19 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, bool]:
     return tuple(path), node, True
 
 
-_MEMBERS = {"int", "float", "bool", "str", "date"}
+_MEMBERS = {"int", "float", "bool", "str", "constrained-str", "date"}
 _TAG_MODELS = {"test": "Test", "all": "AllOf", "any": "AnyOf", "not": "NotOf", "count_events": "CountEvents",
                "bands": "BandsDecision", "table": "TableDecision"}
 
 
 def schema_diagnostics(exc: ValidationError, data: Any, positions: Positions, filename: str,
                        text: str | None = None) -> list[Diagnostic]:
-    """pydantic's errors as located diagnostics, one per place (a union's members are merged)."""
+    """pydantic's errors as located diagnostics, one per place (a union's members are merged).
+
+    The cost is bounded however many errors there are (10,000 unknown keys, say): each is
+    placed cheaply, and only the first :data:`MAX_DIAGNOSTICS` (by position) are worded;
+    the rest are counted in one last :class:`~carepolicy.errors.MoreProblems`.
+    """
     groups: dict[tuple[Any, ...], list[tuple[Any, list[str]]]] = {}
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -247,29 +252,64 @@ def schema_diagnostics(exc: ValidationError, data: Any, positions: Positions, fi
             members.append(loc[-1])
             loc = loc[:-1]
         groups.setdefault(loc, []).append((err, members))
-    lines = text.splitlines() if text is not None else None
-    out = []
+    ctx = _Context(data, positions, filename, text.splitlines() if text is not None else None)
+    placed = []
     for loc, items in groups.items():
+        path, _, prefix = _locate(data, loc)
+        extra = not any(m for _, m in items) and all(err["type"] == "extra_forbidden" for err, _ in items)
+        if extra:
+            ctx.unknown.setdefault(prefix[:-1], set()).add(path[-1] if path else None)
+        mark = positions.key(prefix) if extra else positions.value(prefix)
+        placed.append(((mark.line, mark.col) if mark else (0, 0), loc, items))
+    placed.sort(key=lambda p: p[0])
+    out: list[Diagnostic] = []
+    seen: set[tuple[Any, ...]] = set()
+    for n, (_, loc, items) in enumerate(placed):
+        if len(out) > MAX_DIAGNOSTICS:  # one more than are listed: it places the summary
+            rest = sum(1 if any(m for _, m in its) else len(its) for _, _, its in placed[n:])
+            out.append(more_problems(out[-1], rest))
+            break
         if any(m for _, m in items):
-            out.append(_union_diagnostic(loc, items, data, positions, filename, lines))
+            found = [_union_diagnostic(loc, items, ctx)]
         else:
-            out.extend(_from_pydantic(err, data, positions, filename, lines) for err, _ in items)
-    return _dedupe(out)
+            found = [_from_pydantic(err, ctx) for err, _ in items]
+        for d in found:
+            key = (d.line, d.col, d.code, d.message)
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+    return out
+
+
+class _Context:
+    """What wording pydantic's errors needs: the document, its positions and lines, and the unknown keys by mapping."""
+
+    __slots__ = ("data", "positions", "filename", "lines", "unknown", "allowed")
+
+    def __init__(self, data: Any, positions: Positions, filename: str, lines: list[str] | None) -> None:
+        self.data = data
+        self.positions = positions
+        self.filename = filename
+        self.lines = lines
+        self.unknown: dict[tuple[Any, ...], set[Any]] = {}
+        self.allowed: dict[tuple[tuple[Any, ...], str | None], list[str]] = {}
 
 
 def _source_text(lines: list[str] | None, mark: Any) -> str | None:
     """The scalar as written in the file at ``mark`` (so `1.10` is not shown as `1.1`)."""
     if lines is None or mark is None or not 0 < mark.line <= len(lines):
         return None
-    rest = lines[mark.line - 1][mark.col - 1:]
+    rest = lines[mark.line - 1][mark.col - 1: mark.col + 80]  # never more: a line may be a megabyte long
     if rest[:1] in ("'", '"'):
         end = rest.find(rest[0], 1)
-        return rest[: end + 1] if end > 0 else None
-    for i, ch in enumerate(rest):
-        if ch in ",}]" or (ch == "#" and i and rest[i - 1] == " "):
-            rest = rest[:i]
-            break
-    return rest.strip() or None
+        rest = rest[: end + 1] if end > 0 else ""
+    else:
+        for i, ch in enumerate(rest):
+            if ch in ",}]" or (ch == "#" and i and rest[i - 1] == " "):
+                rest = rest[:i]
+                break
+    rest = rest.strip()
+    return rest if 0 < len(rest) <= 40 else None
 
 
 def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, tuple[Any, ...]]:
@@ -288,15 +328,17 @@ def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, tupl
     return path, node, prefix
 
 
-def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], data: Any, positions: Positions,
-                      filename: str, lines: list[str] | None) -> Diagnostic:
-    path, node, prefix = _locate(data, loc)
-    mark = positions.value(prefix)
-    shown = _source_text(lines, mark) or _show(node)
+def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], ctx: _Context) -> Diagnostic:
+    path, node, prefix = _locate(ctx.data, loc)
+    mark = ctx.positions.value(prefix)
+    shown = _source_text(ctx.lines, mark) or _show(node)
     members = {m for _, ms in items for m in ms}
     types = {err["type"] for err, _ in items}
     hint = None
-    if "finite_number" in types:
+    if "string_too_long" in types and isinstance(node, str):
+        limit = next(err.get("ctx", {}).get("max_length", 0) for err, _ in items if err["type"] == "string_too_long")
+        message = f"text is {len(node):,} characters, longer than the {limit:,} allowed"
+    elif "finite_number" in types:
         message = f"numbers must be finite, found `{shown}`"
     elif isinstance(node, list):
         message = "expected a single value, found a list"
@@ -309,11 +351,12 @@ def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], 
             hint = "write the number without quotes"
     else:
         message = f"expected text, a number or true/false, found `{shown}`"
-    return Diagnostic(code="CP201", message=message, file=filename, line=mark.line if mark else None,
+    return Diagnostic(code="CP201", message=message, file=ctx.filename, line=mark.line if mark else None,
                       col=mark.col if mark else None, path=format_path(path), hint=hint)
 
 
-def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lines: list[str] | None = None) -> Diagnostic:
+def _from_pydantic(err: Any, ctx: _Context) -> Diagnostic:
+    data, positions, lines = ctx.data, ctx.positions, ctx.lines
     loc = tuple(err["loc"])
     path, node, prefix = _locate(data, loc)
     etype = err["type"]
@@ -326,10 +369,13 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
         mark = positions.value(prefix)
         hint = _missing_hint(str(key_name))
     elif etype == "extra_forbidden":
-        parent = _parent_node(data, prefix[:-1])
         tag = loc[-2] if len(loc) >= 2 and isinstance(loc[-2], str) and loc[-2] in _TAG_MODELS else None
-        allowed = _allowed_keys(parent, str(key_name), tag)
-        message = f"unknown key `{key_name}`"
+        where = prefix[:-1]
+        allowed = ctx.allowed.get((where, tag))
+        if allowed is None:  # once per mapping, so 10,000 unknown keys cost 10,000 look-ups, not 10,000 scans
+            parent = _parent_node(data, where)
+            allowed = ctx.allowed[(where, tag)] = _allowed_keys(parent, ctx.unknown.get(where, set()), tag)
+        message = f"unknown key `{_show(key_name)}`"
         hint = did_you_mean(str(key_name), allowed)
         mark = positions.key(prefix)
     else:
@@ -376,10 +422,18 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
             message = err["msg"][:1].lower() + err["msg"][1:]
         elif etype in ("int_type", "float_type", "bool_type", "date_type"):
             message = f"{message}, found `{shown}`"
-    if etype in ("too_short", "too_long"):
+    if etype == "too_long" and isinstance(node, list):
+        limit = err.get("ctx", {}).get("max_length", 0)
+        message = f"list has {len(node):,} items, more than the {limit:,} allowed"
+        hint = "a pack never needs this many; check for a runaway copy and paste, or split the pack"
+    elif etype == "string_too_long" and isinstance(node, str):
+        limit = err.get("ctx", {}).get("max_length", 0)
+        message = f"text is {len(node):,} characters, longer than the {limit:,} allowed"
+        hint = "shorten it; cite the document's clause rather than copying it"
+    elif etype in ("too_short", "too_long"):
         message = err["msg"][:1].lower() + err["msg"][1:]
     return Diagnostic(
-        code="CP201", message=message if message is not None else str(err["msg"]), file=filename,
+        code="CP201", message=message if message is not None else str(err["msg"]), file=ctx.filename,
         line=mark.line if mark else None, col=mark.col if mark else None,
         path=format_path(path), expected=expected, hint=hint,
     )
@@ -415,13 +469,13 @@ def _aliases(model: type[BaseModel]) -> set[str]:
     return {f.alias or name for name, f in model.model_fields.items()}
 
 
-def _allowed_keys(parent: Any, bad: str, tag: str | None = None) -> list[str]:
-    """The keys valid where ``bad`` was written: those of the model that best fits the other keys."""
+def _allowed_keys(parent: Any, unknown: set[Any], tag: str | None = None) -> list[str]:
+    """The keys valid in the mapping ``parent``: those of the model that best fits its keys other than ``unknown``."""
     if tag is not None:
         return sorted(_aliases(getattr(models, _TAG_MODELS[tag])))
     if not isinstance(parent, dict):
         return []
-    others = {k for k in parent if k != bad}
+    others = {k for k in parent if k not in unknown}
     best: set[str] = set()
     best_score = -1
     for model in _all_models():

@@ -78,10 +78,14 @@ class _Model(BaseModel):
 
 
 def _parse_date(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 10:
+        raise ValueError(f"`{value[:20]}…` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`")
     return parse_date(value) if isinstance(value, str) else value
 
 
 def _parse_duration(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 40:
+        raise ValueError(f"`{value[:20]}…` is not a duration; write a whole number and a unit, e.g. `6 weeks`")
     if isinstance(value, str):
         return parse_duration(value)
     if isinstance(value, Duration):
@@ -93,7 +97,7 @@ PackDate = Annotated[
     date,
     BeforeValidator(_parse_date),
     PlainSerializer(lambda d: d.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"}),
+    WithJsonSchema({"type": "string", "format": "date", "maxLength": 10, "description": "YYYY-MM-DD"}),
 ]
 DurationText = Annotated[
     Duration,
@@ -103,6 +107,7 @@ DurationText = Annotated[
         {
             "type": "string",
             "pattern": r"^\s*\d+\s+(working\s+|business\s+)?(day|week|month|year)s?\s*$",
+            "maxLength": 40,
             "description": "a whole number and a unit: `6 weeks`, `28 days`, `6 months`, `10 working days`",
             "examples": ["6 weeks", "28 days", "6 months", "10 working days"],
         }
@@ -122,7 +127,9 @@ Source = Annotated[
 ]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Number = Annotated[Union[int, float], Field(description="a number; thresholds are inclusive unless named `below`/`above`")]
-Scalar = Union[bool, int, float, str]
+# Every list and every text of a pack is bounded (generously: about ten times the largest real pack),
+# so no pack, however hostile, costs more than its size promises.
+Scalar = Union[bool, int, float, Annotated[str, Field(max_length=2000)]]
 
 
 # ----------------------------------------------------------------- metadata
@@ -144,7 +151,8 @@ class PackMeta(_Model):
     id: Id
     authority: Text
     title: Text
-    version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([.-][0-9A-Za-z.]+)?$", description="quote it: `\"1.10\"`")]
+    version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([.-][0-9A-Za-z.]+)?$", max_length=50,
+                                  description="quote it: `\"1.10\"`")]
     effective_from: PackDate
     effective_to: PackDate | None = Field(default=None, description="last day in force; omit while current")
     source_document: SourceDocument
@@ -162,7 +170,7 @@ class CalendarSpec(_Model):
     """How working days are counted for this authority."""
 
     region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
-    closures: list[PackDate] = Field(default_factory=list, description="extra council closure days")
+    closures: Annotated[list[PackDate], Field(max_length=1000)] = Field(default_factory=list, description="extra council closure days")
     count_from: Literal["next_working_day", "same_day"] = "next_working_day"
 
 
@@ -305,7 +313,7 @@ class EventTest(_Model):
 
     field: EventField
     is_: Scalar | None = Field(default=None, alias="is")
-    in_: Annotated[list[Scalar], Field(min_length=1)] | None = Field(default=None, alias="in")
+    in_: Annotated[list[Scalar], Field(min_length=1, max_length=200)] | None = Field(default=None, alias="in")
     at_least: Scalar | None = None
 
     @model_validator(mode="after")
@@ -319,9 +327,9 @@ class EventQuery(_Model):
     """Which events to count: their kinds, a window ending on the as-of date, filters and grouping."""
 
     input: Id = Field(description="the `events` input to read")
-    kinds: Annotated[list[Id], Field(min_length=1)]
+    kinds: Annotated[list[Id], Field(min_length=1, max_length=50)]
     within: DurationText | None = Field(default=None, description="only events no older than this (inclusive)")
-    where: list[EventTest] = Field(default_factory=list)
+    where: Annotated[list[EventTest], Field(max_length=20)] = Field(default_factory=list)
     group_by: EventField | None = Field(default=None, description="count per value of this field and test the largest group")
 
 
@@ -468,7 +476,7 @@ class Due(_Model):
 
     after: DurationText | None = None
     before: DurationText | None = None
-    from_: Annotated[str, Field(pattern=r"^(as_of|[a-z][a-z0-9_-]*)$")] = Field(
+    from_: Annotated[str, Field(pattern=r"^(as_of|[a-z][a-z0-9_-]*)$", max_length=80)] = Field(
         default="as_of", alias="from", description="`as_of` or the id of a `date` input"
     )
 
@@ -483,7 +491,7 @@ class Quorum(_Model):
     """A meeting may decide only with enough members, including named roles."""
 
     at_least: Annotated[int, Field(ge=1, le=100)]
-    including: list[Id] = Field(default_factory=list)
+    including: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     source: Source | None = None
 
 
@@ -494,7 +502,7 @@ class Outcome(_Model):
     kind: Literal["action", "review", "notify", "approval", "recommendation", "warning", "information"]
     when: Condition
     text: Text
-    roles: list[Id] = Field(default_factory=list)
+    roles: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     due: Due | None = None
     quorum: Quorum | None = None
     source: Source
@@ -533,7 +541,7 @@ class Trigger(_Model):
 class Approval(_Model):
     """Who must agree: all of ``roles`` (``any: true`` for any one of them), or a quorate meeting."""
 
-    roles: list[Id] = Field(default_factory=list)
+    roles: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     any: bool = False
     quorum: Quorum | None = None
     source: Source | None = None
@@ -550,7 +558,7 @@ class DeadlineSpec(_Model):
         description="the id of a `date` input: the clock runs from that date in the move's evidence "
                     "(omit: from the day of the move); a move whose evidence lacks the date is refused",
     )
-    roles: list[Id] = Field(default_factory=list)
+    roles: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     on_miss: Id | None = Field(default=None, description="the transition a missed deadline triggers, if any")
     source: Source
 
@@ -568,14 +576,14 @@ class Transition(_Model):
     direction: Literal["escalate", "de-escalate", "lateral"]
     trigger: Trigger
     guard: Condition | None = None
-    approvals: list[Approval] = Field(default_factory=list)
-    starts: list[DeadlineSpec] = Field(default_factory=list)
-    meets: list[Id] = Field(
+    approvals: Annotated[list[Approval], Field(max_length=20)] = Field(default_factory=list)
+    starts: Annotated[list[DeadlineSpec], Field(max_length=20)] = Field(default_factory=list)
+    meets: Annotated[list[Id], Field(max_length=20)] = Field(
         default_factory=list,
         description="ids of deadlines running in `from` that this move closes as met (e.g. the review it records); "
                     "the move is refused if one is not running",
     )
-    warnings: list[TransitionWarning] = Field(default_factory=list)
+    warnings: Annotated[list[TransitionWarning], Field(max_length=20)] = Field(default_factory=list)
     judgement: Text | None = None
     description: Text | None = None
     source: Source
@@ -605,10 +613,10 @@ class Pack(_Model):
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     scales: Annotated[list[Scale], Field(min_length=1, max_length=100)]
     inputs: Annotated[list[Input], Field(min_length=1, max_length=500)]
-    roles: list[Role] = Field(default_factory=list)
-    scope: list[ScopeRule] = Field(default_factory=list)
+    roles: Annotated[list[Role], Field(max_length=200)] = Field(default_factory=list)
+    scope: Annotated[list[ScopeRule], Field(max_length=100)] = Field(default_factory=list)
     decisions: Annotated[list[Decision], Field(min_length=1, max_length=200)]
-    outcomes: list[Outcome] = Field(default_factory=list)
+    outcomes: Annotated[list[Outcome], Field(max_length=500)] = Field(default_factory=list)
     ladder: Ladder | None = None
 
     def decision(self, decision_id: str) -> BandsDecision | TableDecision:
