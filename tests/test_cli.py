@@ -237,7 +237,7 @@ def test_evaluate_when_no_pack_is_in_force_evaluates_nothing() -> None:
 # =========================================================================== schema
 
 
-@pytest.mark.parametrize("which", ["pack", "evidence", "decision"])
+@pytest.mark.parametrize("which", ["pack", "tests", "evidence", "decision"])
 def test_schema_prints_json_schema(which: str) -> None:
     code, out, err = cli("schema", which)
     assert (code, err) == (0, "")

@@ -50,8 +50,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--as-of", default=None, help="the date to decide as of, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=["table", "text", "json"], default="table")
 
-    p = sub.add_parser("schema", help="print the JSON Schema of packs, evidence or decisions")
-    p.add_argument("which", choices=["pack", "evidence", "decision"])
+    p = sub.add_parser("schema", help="print the JSON Schema of packs, their tests files, evidence or decisions")
+    p.add_argument("which", choices=["pack", "tests", "evidence", "decision"])
 
     _add_extra_commands(sub)
     return parser.parse_args(argv)
@@ -311,6 +311,10 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
 def _schema(args: argparse.Namespace, stdout: IO[str]) -> int:
     if args.which == "pack":
         schema = pack_json_schema()
+    elif args.which == "tests":
+        from .policytest import tests_json_schema
+
+        schema = tests_json_schema()
     elif args.which == "evidence":
         schema = evidence_json_schema()
     else:

@@ -393,7 +393,9 @@ def _from_pydantic(err: Any, ctx: _Context) -> Diagnostic:
             hint = _pattern_hint(path, node, shown)
         elif etype == "value_error":
             said = str(err["msg"]).removeprefix("Value error, ")
+            said, _, advice = said.partition("; ")  # validators say "what is wrong; how to fix it"
             message = said
+            hint = advice or None
             # point at the key the message names, when the node has it
             if isinstance(node, dict):
                 for name in re.findall(r"`([a-z_]+)`", said):
@@ -499,7 +501,8 @@ def _missing_hint(key: str) -> str | None:
 def _pattern_hint(path: tuple[Any, ...], node: Any = None, shown: str = "") -> str | None:
     last = path[-1] if path else ""
     if last == "version":
-        return "write a version in quotes, e.g. `version: \"2.0.0\"`"
+        return ("write the version in quotes: up to three numbers with dots, in ascii digits, and an optional "
+                "suffix, e.g. `version: \"2.0.0\"` or `\"1.10-draft\"`")
     if last == "path":
         return "a dotted path of evidence fields, e.g. `assessment.risk_profile_score`"
     if last == "from":
@@ -519,5 +522,69 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def pack_json_schema() -> dict[str, Any]:
-    """JSON Schema of the pack format, for editors (`# yaml-language-server: $schema=...`)."""
-    return finish_schema(Pack.model_json_schema(by_alias=True), "carepolicy policy pack")
+    """JSON Schema of the pack format, for editors (`# yaml-language-server: $schema=...`).
+
+    It says what the loader checks of each mapping on its own: types, patterns, lengths and
+    the "exactly one of" rules of the models' validators. Unions are written as ``if``/``then``
+    on the key that tags them (``kind`` of a decision, ``all``/``any``/``not``/``count_events``
+    of a condition), as the loader picks the member, so a validator names the one problem
+    instead of reporting every member it tried.
+    """
+    members = {tag: f"#/$defs/{_TAG_MODELS[tag]}" for tag in CONDITION_TAGS}
+    schema = _tagged_unions(Pack.model_json_schema(by_alias=True), set(members.values()))
+    defs = schema["$defs"]
+    # the condition: the first of its tag keys present picks the member, else it is a test
+    condition: dict[str, Any] = {"$ref": members["test"]}
+    for tag in reversed([t for t in CONDITION_TAGS if t != "test"]):
+        condition = {"if": {"required": [tag]}, "then": {"$ref": members[tag]}, "else": condition}
+    defs["Condition"] = {
+        "type": "object",
+        "description": "a test (`{input: x, at_least: 3}`), `all`, `any`, `not` or `count_events`",
+        **condition,
+    }
+    # "exactly one of": each key's "given" rule is a named definition, so a validator's message
+    # reads "... is valid under each of {'$ref': '#/$defs/given-at_least'}, {'$ref': ...}"
+    def given(key: str) -> dict[str, str]:
+        # given with a value: an explicit `null` counts as not given, as it does to the loader
+        defs[f"given-{key}"] = {"required": [key], "properties": {key: {"not": {"type": "null"}}}}
+        return {"$ref": f"#/$defs/given-{key}"}
+
+    for name, groups in _EXACTLY_ONE.items():
+        defs[name]["allOf"] = [{"oneOf": [given(key) for key in keys]} for keys in groups]
+    for name, keys in _NOT_BOTH.items():
+        defs[name]["not"] = {"allOf": [given(key) for key in keys]}
+    return finish_schema(schema, "carepolicy policy pack")
+
+
+# The "exactly one of" rules of the models' validators, for the JSON Schema (the loader checks them
+# in models.py; the schema-and-loader agreement test holds the two to the same verdict).
+_EXACTLY_ONE: dict[str, list[tuple[str, ...]]] = {
+    "Test": [models.SUBJECTS, models.OPERATORS],
+    "EventTest": [("is", "in", "at_least")],
+    "CountEvents": [("at_least", "at_most")],
+    "Due": [("after", "before")],
+}
+_NOT_BOTH = {"Band": ("max", "below")}
+
+
+def _tagged_unions(node: Any, conditions: set[str]) -> Any:
+    """``oneOf`` unions rewritten: a condition's becomes a ``$ref`` to ``Condition``; a discriminated one, ``if``/``then``."""
+    if isinstance(node, list):
+        return [_tagged_unions(item, conditions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _tagged_unions(value, conditions) for key, value in node.items()}
+    refs = {m.get("$ref") for m in out.get("oneOf", []) if isinstance(m, dict)}
+    if refs and refs == conditions:
+        del out["oneOf"]
+        out["$ref"] = "#/$defs/Condition"
+    elif "discriminator" in out and "oneOf" in out:
+        field = out["discriminator"]["propertyName"]
+        mapping = out["discriminator"]["mapping"]
+        del out["discriminator"], out["oneOf"]
+        out["type"] = "object"
+        out["required"] = [field]
+        out["properties"] = {field: {"enum": sorted(mapping)}}
+        out["allOf"] = [{"if": {"properties": {field: {"const": tag}}}, "then": {"$ref": ref}}
+                        for tag, ref in sorted(mapping.items())]
+    return out

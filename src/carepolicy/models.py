@@ -8,6 +8,7 @@ or diffed. Nothing in a pack is ever executed.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal, Union
 
@@ -77,27 +78,50 @@ class _Model(BaseModel):
     )
 
 
+# Validators raise "what is wrong; how to fix it": the loader shows the first part as the message
+# and the rest as the hint.
+
+
 def _parse_date(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 10:
         raise ValueError(f"`{value[:20]}…` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`")
     return parse_date(value) if isinstance(value, str) else value
 
 
+# The one way a pack writes a duration, here and in the JSON Schema: ASCII digits, one space, a unit
+# in lower case (singular or plural). The lenient parser of _time only words the error.
+_DURATION_FORM = re.compile(r"[0-9]+ (?:day|week|month|year|working day)s?")
+_DURATION_PATTERN = "^[0-9]+ (day|week|month|year|working day)s?$"
+_DURATION_HOW = ("write a whole number, one space and a unit in lower case: "
+                 "`6 weeks`, `28 days`, `6 months`, `1 year` or `10 working days`")
+
+
 def _parse_duration(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > 40:
-        raise ValueError(f"`{value[:20]}…` is not a duration; write a whole number and a unit, e.g. `6 weeks`")
-    if isinstance(value, str):
-        return parse_duration(value)
     if isinstance(value, Duration):
         return value
-    raise ValueError("a duration is text such as `6 weeks`, `28 days`, `6 months` or `10 working days`")
+    if not isinstance(value, str):
+        raise ValueError(f"a duration is text; {_DURATION_HOW}")
+    if len(value) > 40:
+        raise ValueError(f"`{value[:20]}…` is not a duration; {_DURATION_HOW}")
+    if _DURATION_FORM.fullmatch(value):
+        return parse_duration(value)  # still refuses an amount past 100 years, saying so
+    try:
+        understood = parse_duration(value)
+    except ValueError as exc:
+        what, *advice = str(exc).split("; ")
+        # the parser's general advice becomes the one accepted form; its particular advice stays
+        advice = [_DURATION_HOW if a.startswith("write a whole number and a unit") else a for a in advice]
+        raise ValueError("; ".join([what] + (advice or [_DURATION_HOW]))) from None
+    raise ValueError(f"`{value}` is not written the way packs write durations; write `{understood}`: a whole number, "
+                     "one space and a unit in lower case (day, week, month, year or working day, singular or plural)")
 
 
 PackDate = Annotated[
     date,
     BeforeValidator(_parse_date),
     PlainSerializer(lambda d: d.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "format": "date", "maxLength": 10, "description": "YYYY-MM-DD"}),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "maxLength": 10,
+                    "description": "YYYY-MM-DD"}),
 ]
 DurationText = Annotated[
     Duration,
@@ -106,9 +130,10 @@ DurationText = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\s*\d+\s+(working\s+|business\s+)?(day|week|month|year)s?\s*$",
+            "pattern": _DURATION_PATTERN,
             "maxLength": 40,
-            "description": "a whole number and a unit: `6 weeks`, `28 days`, `6 months`, `10 working days`",
+            "description": "a whole number, one space and a unit: `6 weeks`, `28 days`, `6 months`, `1 year`, "
+                           "`10 working days`",
             "examples": ["6 weeks", "28 days", "6 months", "10 working days"],
         }
     ),
@@ -151,7 +176,7 @@ class PackMeta(_Model):
     id: Id
     authority: Text
     title: Text
-    version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([.-][0-9A-Za-z.]+)?$", max_length=50,
+    version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+){0,2}([.-][0-9A-Za-z.]+)?$", max_length=50,
                                   description="quote it: `\"1.10\"`")]
     effective_from: PackDate
     effective_to: PackDate | None = Field(default=None, description="last day in force; omit while current")
