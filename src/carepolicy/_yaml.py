@@ -454,7 +454,7 @@ class _Builder:
                     path,
                     hint="write the keys out in full; quote it as `'<<'` if you mean a key named `<<`",
                 )
-            key = self._scalar(event, plain, mark, path)
+            key = self._scalar(event, plain, mark, path, is_key=True)
             norm = _NAN_KEY if key != key else key
             first = frame.seen.get(norm)
             frame.key = key
@@ -510,7 +510,7 @@ class _Builder:
         else:
             frame.container.append(value)
 
-    def _scalar(self, event: Any, plain: bool, mark: tuple[int, int], path: Path) -> Any:
+    def _scalar(self, event: Any, plain: bool, mark: tuple[int, int], path: Path, is_key: bool = False) -> Any:
         text = event.value
         if not plain:
             # Raw characters were checked in the whole text; escapes (`"\x1b"`, `"\u202e"`) bring them back.
@@ -519,9 +519,9 @@ class _Builder:
                 ch = text[bad]
                 self.add(
                     "CP101",
-                    f"text holds character {char_name(ch)}, written as an escape in double quotes",
+                    f"{'key' if is_key else 'text'} holds character {char_name(ch)}, written as an escape in double quotes",
                     mark,
-                    path,
+                    path + (text,) if is_key else path,
                     expected="text with no control or invisible format characters (tabs and line breaks are fine)",
                     hint="remove the escape sequence from the quoted text",
                 )

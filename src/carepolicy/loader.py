@@ -338,6 +338,7 @@ def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], 
     if "string_too_long" in types and isinstance(node, str):
         limit = next(err.get("ctx", {}).get("max_length", 0) for err, _ in items if err["type"] == "string_too_long")
         message = f"text is {len(node):,} characters, longer than the {limit:,} allowed"
+        hint = f"shorten it to {limit:,} characters or fewer"
     elif "finite_number" in types:
         message = f"numbers must be finite, found `{shown}`"
     elif isinstance(node, list):
@@ -431,7 +432,7 @@ def _from_pydantic(err: Any, ctx: _Context) -> Diagnostic:
     elif etype == "string_too_long" and isinstance(node, str):
         limit = err.get("ctx", {}).get("max_length", 0)
         message = f"text is {len(node):,} characters, longer than the {limit:,} allowed"
-        hint = "shorten it; cite the document's clause rather than copying it"
+        hint = f"shorten it to {limit:,} characters or fewer"
     elif etype in ("too_short", "too_long"):
         message = err["msg"][:1].lower() + err["msg"][1:]
     return Diagnostic(

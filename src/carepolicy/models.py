@@ -82,9 +82,13 @@ class _Model(BaseModel):
 # and the rest as the hint.
 
 
+def _cut(text: str, limit: int = 20) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _parse_date(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 10:
-        raise ValueError(f"`{value[:20]}…` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`")
+        raise ValueError(f"`{_cut(value)}` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`")
     return parse_date(value) if isinstance(value, str) else value
 
 
@@ -102,7 +106,7 @@ def _parse_duration(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError(f"a duration is text; {_DURATION_HOW}")
     if len(value) > 40:
-        raise ValueError(f"`{value[:20]}…` is not a duration; {_DURATION_HOW}")
+        raise ValueError(f"`{_cut(value)}` is not a duration; {_DURATION_HOW}")
     if _DURATION_FORM.fullmatch(value):
         return parse_duration(value)  # still refuses an amount past 100 years, saying so
     try:
