@@ -241,14 +241,14 @@ def test_evaluate_when_no_pack_is_in_force_evaluates_nothing() -> None:
 # =========================================================================== schema
 
 
-@pytest.mark.parametrize("which", ["pack", "evidence", "decision"])
+@pytest.mark.parametrize("which", ["pack", "tests", "evidence", "decision"])
 def test_schema_prints_json_schema(which: str) -> None:
     code, out, err = cli("schema", which)
     assert (code, err) == (0, "")
     schema = json.loads(out)
     assert schema["type"] == "object"
     assert out == json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    committed = {"pack": "pack", "evidence": "evidence-shared", "decision": "decision"}[which]
+    committed = {"pack": "pack", "evidence": "evidence-shared", "decision": "decision", "tests": "tests"}[which]
     assert out == (ROOT / "schema" / f"{committed}.schema.json").read_text(encoding="utf-8")
 
 
@@ -358,3 +358,99 @@ def test_validate_reports_a_broken_tests_file_with_its_location(tmp_path) -> Non
     code, out, err = cli("validate", str(bad))
     assert code == 1 and out == f"FAIL  {bad}: 2 problem(s)\n"
     assert f"{bad}:5:5: error[CP201] unknown key `expct`" in err and "did you mean `expect`?" in err
+
+
+# =========================================================================== hostile text and files
+
+HOSTILE = "Evil \x1b[2J\x1b]0;pwned\x07 \u202eHouse [bold red]x[/] \x85"
+
+
+def _hostile_evidence(tmp_path: Path) -> str:
+    doc = json.loads((ROOT / MEADOWBANK).read_text(encoding="utf-8"))
+    doc["provider"]["name"] = HOSTILE
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def _raw_controls(text: str) -> list[str]:
+    import unicodedata
+
+    return [f"U+{ord(c):04X}" for c in text if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs")]
+
+
+@pytest.mark.parametrize("fmt", ["text", "table", "json"])
+def test_evaluate_never_writes_evidence_control_characters_raw(tmp_path: Path, fmt: str) -> None:
+    """Regression: `evaluate --format text` wrote a provider name's escapes raw (clear screen, window title)."""
+    code, out, err = cli("evaluate", _hostile_evidence(tmp_path), "--packs", EVERYTHING, "--as-of", "2026-11-23",
+                         "--format", fmt)
+    assert (code, err) == (0, "")
+    assert _raw_controls(out) == []
+    if fmt == "json":
+        assert json.loads(out)[0]["provider_name"] == HOSTILE  # data is kept exactly; only the text is escaped
+    elif fmt == "text":
+        assert "provider Evil \\x1b[2J\\x1b]0;pwned\\x07 \\u202eHouse [bold red]x[/] \\x85 (1-000000001)" in out
+    else:  # rich markup in evidence is shown, not obeyed
+        assert "│ Evil \\x1b[2J\\x1b]0;pwned\\x07 \\u202eHouse [bold red]x[/] \\x85 │" in out
+
+
+def test_explain_with_evidence_never_writes_control_characters_raw(tmp_path: Path) -> None:
+    code, out, err = cli("explain", EVERYTHING, _hostile_evidence(tmp_path), "--as-of", "2026-11-23")
+    assert (code, err) == (0, "")
+    assert _raw_controls(out) == [] and "\\u202eHouse" in out
+
+
+def test_file_names_are_escaped_in_every_message(tmp_path: Path) -> None:
+    name = tmp_path / "bad\x1b[2J\u202e.yaml"
+    name.write_text("- not a mapping\n", encoding="utf-8")
+    code, out, err = cli("validate", str(name))
+    assert code == 1
+    assert _raw_controls(out + err) == []
+    assert "bad\\x1b[2J\\u202e.yaml:1:1: error[CP111]" in err
+
+
+def test_a_pack_with_escaped_control_characters_is_refused_by_validate_and_explain(tmp_path: Path) -> None:
+    """Regression: `"\\0 \\a \\x1b[2J \\u202e"` validated and `explain` then wrote it raw to the terminal."""
+    text = (ROOT / EVERYTHING).read_text(encoding="utf-8").replace(
+        "name: Example Borough Council}", 'name: "Example \\0 \\a \\x1b[2J \\u202e Council"}')
+    assert text != (ROOT / EVERYTHING).read_text(encoding="utf-8")
+    pack = tmp_path / "p.yaml"
+    pack.write_text(text, encoding="utf-8")
+    for argv in (("validate", str(pack)), ("explain", str(pack))):
+        code, out, err = cli(*argv)
+        assert code == 1 and _raw_controls(out + err) == []
+        assert f"{pack}:6:34: error[CP101] text holds character `U+0000` (nul), written as an escape in double quotes" in err
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_validate_refuses_a_fifo_and_a_device_and_goes_on_with_the_rest(tmp_path: Path) -> None:
+    """Regression: `carepolicy validate` on a fifo blocked forever; a CP100 also stopped the batch."""
+    import os
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    code, out, err = cli("validate", str(fifo), "/dev/zero", EVERYTHING)
+    assert code == 2
+    assert err == (
+        f"/dev/zero: error[CP100] cannot read the file: it is a character device, not a regular file\n"
+        f"  = help: give the path of a pack file\n"
+        f"{fifo}: error[CP100] cannot read the file: it is a named pipe (fifo), not a regular file\n"
+        f"  = help: give the path of a pack file\n"
+    )
+    assert out.splitlines() == [
+        f"FAIL  {fifo}: 1 problem(s)", "FAIL  /dev/zero: 1 problem(s)",
+        f"ok    {EVERYTHING}: `example-everything` v1.10, 5 decisions, 6 outcomes, 0 ladder states",
+    ]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_evaluate_refuses_an_evidence_fifo_and_goes_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    code, out, err = cli("evaluate", str(fifo), MEADOWBANK, "--packs", EVERYTHING, "--as-of", "2026-11-23",
+                         "--format", "json")
+    assert code == 2
+    assert err.startswith(f"{fifo}: error[CP100] cannot read the file: it is a named pipe (fifo)")
+    assert [d["provider_id"] for d in json.loads(out)] == ["1-000000001"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import IO, Any
 
-from .loader import load_pack
+from .loader import load_pack, read_file
 from .lifecycle import describe as condition_text
 from ._vocabulary import resolve_inputs
 from .models import BandsDecision, Pack
@@ -30,8 +30,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     as_of = parse_as_of(args.as_of, stderr)
     if as_of is None:
         return 2
-    with open(args.evidence, "rb") as fh:
-        decision = pack.evaluate(fh.read(), as_of)
+    decision = pack.evaluate(read_file(args.evidence, max_bytes=None), as_of)  # a fifo or a device is refused
     stdout.write(decision.explain() + "\n")
     stdout.write("trace:\n")
     for step in decision.trace:

@@ -13,17 +13,19 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, cast
 
 from rich.console import Console
+from rich.markup import escape as markup_escape
 from rich.table import Table
 
+from ._text import escape
 from ._time import parse_date
 from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
-from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
+from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, limit_diagnostics
 from .evidence import evidence_json_schema
-from .loader import load_pack, load_pack_files, pack_json_schema
+from .loader import load_pack, load_pack_files, pack_json_schema, read_file
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -48,8 +50,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--as-of", default=None, help="the date to decide as of, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=["table", "text", "json"], default="table")
 
-    p = sub.add_parser("schema", help="print the JSON Schema of packs, evidence or decisions")
-    p.add_argument("which", choices=["pack", "evidence", "decision"])
+    p = sub.add_parser("schema", help="print the JSON Schema of packs, their tests files, evidence or decisions")
+    p.add_argument("which", choices=["pack", "tests", "evidence", "decision"])
     p.add_argument("--packs", default=None,
                    help="with `evidence`: the schema of a record for these packs (a file or a directory), "
                         "with the local findings they declare (default: the shared facts only)")
@@ -83,7 +85,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(parse_args(argv), sys.stdout, sys.stderr))
 
 
+class SafeStream:
+    """A text stream that writes every control, bidi-override or invisible format character as an escape.
+
+    Wraps the output of every command, so text echoed from a pack, evidence or a file name
+    never moves the cursor, clears the screen or retitles the window. Line breaks and tabs
+    pass. ``raw`` is the wrapped stream, for writers (rich) that escape their own input.
+    """
+
+    def __init__(self, raw: IO[str]) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        return self.raw.write(escape(text, keep="\n\t"))
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.raw, "isatty", lambda: False)())
+
+
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    if not isinstance(stdout, SafeStream):
+        stdout = cast(IO[str], SafeStream(stdout))
+    if not isinstance(stderr, SafeStream):
+        stderr = cast(IO[str], SafeStream(stderr))
     try:
         if args.command == "validate":
             return _validate(args, stdout, stderr)
@@ -141,6 +168,7 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_USAGE
     results: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
+    unreadable = False  # a file that is not a readable regular file is a usage error (exit 2), after the rest
     for f in files:
         if f.name.endswith(".tests.yaml"):  # a pack's tests file: check its format, not as a pack
             from .policytest import check_file, load_tests
@@ -149,7 +177,10 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                 spec, pack_path = load_tests(f)
                 _, _, problems = check_file(f)
             except PackLoadError as exc:
-                problems = list(exc.diagnostics)
+                unreadable = unreadable or any(d.code == "CP100" for d in exc.diagnostics)
+                diagnostics.extend(exc.diagnostics)
+                results.append({"file": str(f), "ok": False, "errors": _problem_count(exc)})
+                continue
             if problems:
                 diagnostics.extend(problems)
                 results.append({"file": str(f), "ok": False, "errors": len(problems)})
@@ -160,11 +191,9 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         try:
             pack = load_pack(f)
         except PackLoadError as exc:
-            if any(d.code == "CP100" for d in exc.diagnostics):
-                _print_diagnostics(exc, stderr)
-                return EXIT_USAGE
+            unreadable = unreadable or any(d.code == "CP100" for d in exc.diagnostics)
             diagnostics.extend(exc.diagnostics)
-            results.append({"file": str(f), "ok": False, "errors": len(exc.diagnostics)})
+            results.append({"file": str(f), "ok": False, "errors": _problem_count(exc)})
             continue
         m = pack.model
         foreign = [f"`{spec.evidence_path}` (input `{spec.id}`)" for spec in pack.inputs.values()
@@ -173,6 +202,8 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                         "decisions": len(m.decisions), "outcomes": len(m.outcomes),
                         "states": len(m.ladder.states) if m.ladder else 0, "sha256": pack.sha256,
                         "reads_other_authorities": foreign})
+    # however many files and problems, at most MAX_DIAGNOSTICS are listed, then how many more there are
+    diagnostics = limit_diagnostics(diagnostics)
     if args.format == "json":
         json.dump({"files": results, "diagnostics": [d.to_dict() for d in diagnostics]}, stdout, indent=2, sort_keys=True)
         stdout.write("\n")
@@ -189,7 +220,12 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                     stdout.write(f"      reads another authority's finding: {what}\n")
             else:
                 stdout.write(f"FAIL  {r['file']}: {r['errors']} problem(s)\n")
-    return EXIT_INVALID if diagnostics else EXIT_OK
+    return EXIT_USAGE if unreadable else EXIT_INVALID if diagnostics else EXIT_OK
+
+
+def _problem_count(exc: PolicyError) -> int:
+    """Every problem found, listed or not."""
+    return len(exc.diagnostics) - (1 if exc.omitted else 0) + exc.omitted
 
 
 def _load_library(spec: str) -> PackLibrary:
@@ -218,16 +254,20 @@ def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_INVALID
     for f in files:
         try:
-            evidence = library.parse_evidence(f.read_bytes(), source=str(f))
+            evidence = library.parse_evidence(read_file(str(f), max_bytes=None), source=str(f))
+        except PackLoadError as exc:  # not a readable regular file: say so, go on with the others
+            _print_diagnostics(exc, stderr)
+            status = EXIT_USAGE
+            continue
         except EvidenceError as exc:
             _print_diagnostics(exc, stderr)
-            status = EXIT_INVALID
+            status = max(status, EXIT_INVALID)
             continue
         try:
             decisions.extend(library.evaluate_all(evidence, as_of))
         except EvaluationError as exc:
             stderr.write(f"error: {exc}\n")
-            status = EXIT_INVALID
+            status = max(status, EXIT_INVALID)
     if args.format == "json":
         json.dump([d.model_dump(mode="json") for d in decisions], stdout, indent=2, sort_keys=True)
         stdout.write("\n")
@@ -248,10 +288,14 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
     table = Table(title=f"Headline decisions as of {as_of.isoformat()} (common severity 0 none .. 4 critical)")
     table.add_column("provider")
     for a in authorities:
-        table.add_column(a)
+        table.add_column(escape(a))
     cell = {(d.provider_id, d.pack.id): d for d in decisions}
+
+    def shown(text: object) -> str:  # evidence and pack text: no terminal escapes, no rich markup
+        return markup_escape(escape(str(text)))
+
     for pid, name in providers:
-        row = [f"{name}\n({pid})"]
+        row = [f"{shown(name)}\n({shown(pid)})"]
         for a in authorities:
             d = cell.get((pid, a))
             if d is None:
@@ -264,30 +308,31 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
             if h.status == "no_value":
                 text = "[dim]no value[/dim]\nno rule of the pack applies"
             elif h.status == "conflict":
-                text = "[magenta]conflict[/magenta]\nrows " + ", ".join(h.rules[:3]) + " all hold"
+                text = "[magenta]conflict[/magenta]\nrows " + ", ".join(shown(r) for r in h.rules[:3]) + " all hold"
             elif h.status != "decided" and h.bounds is not None and h.bounds.possible:
                 b = h.bounds
                 colour = _COLOURS.get(b.severity_min or 0, "white")
-                span = f"≥ {b.labels[0]}" if len(b.possible) > 1 or b.no_value_possible else f"only {b.labels[0]}"
-                needs = ", ".join(h.missing[:3]) + (f" +{len(h.missing) - 3}" if len(h.missing) > 3 else "")
+                span = f"≥ {shown(b.labels[0])}" if len(b.possible) > 1 or b.no_value_possible else f"only {shown(b.labels[0])}"
+                needs = ", ".join(shown(m) for m in h.missing[:3]) + (f" +{len(h.missing) - 3}" if len(h.missing) > 3 else "")
                 text = (f"[{colour}]{span}[/{colour}]\nseverity {b.severity_min} to {b.severity_max}\n"
                         f"needs: {needs}")
             elif h.status != "decided":
-                text = "[magenta]insufficient evidence[/magenta]\nmissing: " + ", ".join(h.missing[:3])
+                text = "[magenta]insufficient evidence[/magenta]\nmissing: " + ", ".join(shown(m) for m in h.missing[:3])
             else:
                 sev = d.severity
                 colour = _COLOURS.get(sev or 0, "white")
-                text = f"[{colour}]{h.label or h.value}[/{colour}]\nseverity {sev} {SEVERITY_LABELS.get(sev, '') if sev is not None else ''}"
+                text = f"[{colour}]{shown(h.label or h.value)}[/{colour}]\nseverity {sev} {SEVERITY_LABELS.get(sev, '') if sev is not None else ''}"
             if d.judgement_matters:
                 text += "\n[italic]judgement[/italic]"
             row.append(text)
         table.add_row(*row)
-    console = Console(file=stdout, width=max(100, 22 * (len(authorities) + 1)), force_terminal=False,
+    # rich writes its own colour codes: give it the stream itself (every cell above is already escaped)
+    console = Console(file=getattr(stdout, "raw", stdout), width=max(100, 22 * (len(authorities) + 1)), force_terminal=False,
                       color_system=None if not getattr(stdout, "isatty", lambda: False)() else "auto")
     console.print(table)
-    shown = [d for d in decisions if d.judgement_matters]
+    flagged = [d for d in decisions if d.judgement_matters]
     notes = ["≥ X: the evidence leaves the decision open, but it is X or worse; `needs` names the missing evidence."]
-    if shown:
+    if flagged:
         notes.append("judgement: the value rests on a rule the council's document leaves to professional judgement and "
                      "the evidence sits at its edge, or findings contradict each other "
                      "(`carepolicy evaluate --format text` gives the reasons).")
@@ -298,6 +343,10 @@ def _table(decisions: list[Decision], as_of: date, stdout: IO[str]) -> None:
 def _schema(args: argparse.Namespace, stdout: IO[str]) -> int:
     if args.which == "pack":
         schema = pack_json_schema()
+    elif args.which == "tests":
+        from .policytest import tests_json_schema
+
+        schema = tests_json_schema()
     elif args.which == "evidence":
         packs = getattr(args, "packs", None)
         schema = _load_library(packs).evidence_schema() if packs else evidence_json_schema()

@@ -8,6 +8,7 @@ or diffed. Nothing in a pack is ever executed.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal, Union
 
@@ -85,23 +86,54 @@ class _Model(BaseModel):
     )
 
 
+# Validators raise "what is wrong; how to fix it": the loader shows the first part as the message
+# and the rest as the hint.
+
+
+def _cut(text: str, limit: int = 20) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _parse_date(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > 10:
+        raise ValueError(f"`{_cut(value)}` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`")
     return parse_date(value) if isinstance(value, str) else value
 
 
+# The one way a pack writes a duration, here and in the JSON Schema: ASCII digits, one space, a unit
+# in lower case (singular or plural). The lenient parser of _time only words the error.
+_DURATION_FORM = re.compile(r"[0-9]+ (?:day|week|month|year|working day)s?")
+_DURATION_PATTERN = "^[0-9]+ (day|week|month|year|working day)s?$"
+_DURATION_HOW = ("write a whole number, one space and a unit in lower case: "
+                 "`6 weeks`, `28 days`, `6 months`, `1 year` or `10 working days`")
+
+
 def _parse_duration(value: Any) -> Any:
-    if isinstance(value, str):
-        return parse_duration(value)
     if isinstance(value, Duration):
         return value
-    raise ValueError("a duration is text such as `6 weeks`, `28 days`, `6 months` or `10 working days`")
+    if not isinstance(value, str):
+        raise ValueError(f"a duration is text; {_DURATION_HOW}")
+    if len(value) > 40:
+        raise ValueError(f"`{_cut(value)}` is not a duration; {_DURATION_HOW}")
+    if _DURATION_FORM.fullmatch(value):
+        return parse_duration(value)  # still refuses an amount past 100 years, saying so
+    try:
+        understood = parse_duration(value)
+    except ValueError as exc:
+        what, *advice = str(exc).split("; ")
+        # the parser's general advice becomes the one accepted form; its particular advice stays
+        advice = [_DURATION_HOW if a.startswith("write a whole number and a unit") else a for a in advice]
+        raise ValueError("; ".join([what] + (advice or [_DURATION_HOW]))) from None
+    raise ValueError(f"`{value}` is not written the way packs write durations; write `{understood}`: a whole number, "
+                     "one space and a unit in lower case (day, week, month, year or working day, singular or plural)")
 
 
 PackDate = Annotated[
     date,
     BeforeValidator(_parse_date),
     PlainSerializer(lambda d: d.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"}),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "maxLength": 10,
+                    "description": "YYYY-MM-DD"}),
 ]
 DurationText = Annotated[
     Duration,
@@ -110,8 +142,10 @@ DurationText = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\s*\d+\s+(working\s+|business\s+)?(day|week|month|year)s?\s*$",
-            "description": "a whole number and a unit: `6 weeks`, `28 days`, `6 months`, `10 working days`",
+            "pattern": _DURATION_PATTERN,
+            "maxLength": 40,
+            "description": "a whole number, one space and a unit: `6 weeks`, `28 days`, `6 months`, `1 year`, "
+                           "`10 working days`",
             "examples": ["6 weeks", "28 days", "6 months", "10 working days"],
         }
     ),
@@ -130,7 +164,9 @@ Source = Annotated[
 ]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Number = Annotated[Union[int, float], Field(description="a number; thresholds are inclusive unless named `below`/`above`")]
-Scalar = Union[bool, int, float, str]
+# Every list and every text of a pack is bounded (generously: about ten times the largest real pack),
+# so no pack, however hostile, costs more than its size promises.
+Scalar = Union[bool, int, float, Annotated[str, Field(max_length=2000)]]
 
 
 # ----------------------------------------------------------------- metadata
@@ -162,7 +198,8 @@ class PackMeta(_Model):
     id: Id
     authority: Authority = Field(description="`{id: lancashire, name: Lancashire County Council}`")
     title: Text
-    version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([.-][0-9A-Za-z.]+)?$", description="quote it: `\"1.10\"`")]
+    version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+){0,2}([.-][0-9A-Za-z.]+)?$", max_length=50,
+                                  description="quote it: `\"1.10\"`")]
     effective_from: PackDate
     effective_to: PackDate | None = Field(default=None, description="last day in force; omit while current")
     source_document: SourceDocument
@@ -180,7 +217,7 @@ class CalendarSpec(_Model):
     """How working days are counted for this authority."""
 
     region: Literal["ENG", "WLS", "SCT", "NIR"] = "ENG"
-    closures: list[PackDate] = Field(default_factory=list, description="extra council closure days")
+    closures: Annotated[list[PackDate], Field(max_length=1000)] = Field(default_factory=list, description="extra council closure days")
     count_from: Literal["next_working_day", "same_day"] = "next_working_day"
 
 
@@ -533,7 +570,7 @@ class EventTest(_Model):
 
     field: EventField
     is_: Scalar | None = Field(default=None, alias="is")
-    in_: Annotated[list[Scalar], Field(min_length=1)] | None = Field(default=None, alias="in")
+    in_: Annotated[list[Scalar], Field(min_length=1, max_length=200)] | None = Field(default=None, alias="in")
     at_least: Scalar | None = None
 
     @model_validator(mode="after")
@@ -547,12 +584,12 @@ class EventQuery(_Model):
     """Which events to count: their kinds, a window ending on the as-of date, filters and grouping."""
 
     input: Id = Field(description="the `events` input to read")
-    kinds: Annotated[list[Id], Field(min_length=1)]
+    kinds: Annotated[list[Id], Field(min_length=1, max_length=50)]
     within: DurationText | None = Field(
         default=None, description="only events dated after the day this long before the as-of date, up to the as-of "
                                   "date: `within: 1 month` as of 15 March counts 16 February to 15 March (an event "
                                   "dated exactly one month before is outside)")
-    where: list[EventTest] = Field(default_factory=list)
+    where: Annotated[list[EventTest], Field(max_length=20)] = Field(default_factory=list)
     group_by: EventField | None = Field(default=None, description="count per value of this field and test the largest group")
 
 
@@ -710,7 +747,7 @@ class Due(_Model):
     months: Annotated[list[Month], Field(min_length=1, max_length=12)] | None = Field(
         default=None, description="a window of consecutive months, e.g. `[november, december]`")
     year: Literal["same", "next"] | None = Field(default=None, description="with `months`: the anchor's year or the next")
-    from_: Annotated[str, Field(pattern=r"^(as_of|[a-z][a-z0-9_-]*)$")] = Field(
+    from_: Annotated[str, Field(pattern=r"^(as_of|[a-z][a-z0-9_-]*)$", max_length=80)] = Field(
         default="as_of", alias="from", description="`as_of` or the id of a `date` input"
     )
 
@@ -750,7 +787,7 @@ class Quorum(_Model):
     """A meeting may decide only with enough members, including named roles."""
 
     at_least: Annotated[int, Field(ge=1, le=100)]
-    including: list[Id] = Field(default_factory=list)
+    including: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     source: Source | None = None
 
 
@@ -761,7 +798,7 @@ class Outcome(_Model):
     kind: Literal["action", "review", "notify", "approval", "recommendation", "warning", "information"]
     when: Condition
     text: Text
-    roles: list[Id] = Field(default_factory=list)
+    roles: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     due: Due | None = None
     quorum: Quorum | None = None
     source: Source
@@ -810,7 +847,7 @@ class Trigger(_Model):
 class Approval(_Model):
     """Who must agree: all of ``roles`` (``any: true`` for any one of them), or a quorate meeting."""
 
-    roles: list[Id] = Field(default_factory=list)
+    roles: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     any: bool = False
     quorum: Quorum | None = None
     source: Source | None = None
@@ -827,7 +864,7 @@ class DeadlineSpec(_Model):
         description="the id of a `date` input: the clock runs from that date in the move's evidence "
                     "(omit: from the day of the move); a move whose evidence lacks the date is refused",
     )
-    roles: list[Id] = Field(default_factory=list)
+    roles: Annotated[list[Id], Field(max_length=50)] = Field(default_factory=list)
     on_miss: Id | None = Field(default=None, description="the transition a missed deadline triggers, if any")
     source: Source
 
@@ -845,14 +882,14 @@ class Transition(_Model):
     direction: Literal["escalate", "de-escalate", "lateral"]
     trigger: Trigger
     guard: Condition | None = None
-    approvals: list[Approval] = Field(default_factory=list)
-    starts: list[DeadlineSpec] = Field(default_factory=list)
-    meets: list[Id] = Field(
+    approvals: Annotated[list[Approval], Field(max_length=20)] = Field(default_factory=list)
+    starts: Annotated[list[DeadlineSpec], Field(max_length=20)] = Field(default_factory=list)
+    meets: Annotated[list[Id], Field(max_length=20)] = Field(
         default_factory=list,
         description="ids of deadlines running in `from` that this move closes as met (e.g. the review it records); "
                     "the move is refused if one is not running",
     )
-    warnings: list[TransitionWarning] = Field(default_factory=list)
+    warnings: Annotated[list[TransitionWarning], Field(max_length=20)] = Field(default_factory=list)
     judgement: Text | None = None
     description: Text | None = None
     source: Source
@@ -890,10 +927,10 @@ class Pack(_Model):
     event_kinds: Annotated[list[EventKind], Field(max_length=200)] = Field(
         default_factory=list, description="kinds of dated event this pack counts beyond the shared kinds")
     inputs: Annotated[list[Input], Field(min_length=1, max_length=500)]
-    roles: list[Role] = Field(default_factory=list)
-    scope: list[ScopeRule] = Field(default_factory=list)
+    roles: Annotated[list[Role], Field(max_length=200)] = Field(default_factory=list)
+    scope: Annotated[list[ScopeRule], Field(max_length=100)] = Field(default_factory=list)
     decisions: Annotated[list[Decision], Field(min_length=1, max_length=200)]
-    outcomes: list[Outcome] = Field(default_factory=list)
+    outcomes: Annotated[list[Outcome], Field(max_length=500)] = Field(default_factory=list)
     consistency: Annotated[list[Consistency], Field(max_length=200)] = Field(
         default_factory=list, description="findings that contradict each other: each gives a warning and a judgement flag")
     ladder: Ladder | None = None

@@ -16,20 +16,26 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ._jsonschema import finish_schema
 from ._suggest import did_you_mean
 from ._yaml import format_path, read_yaml
 from .decision import Decision
 from .engine import PolicyPack
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
 from .lifecycle import ApprovalGiven, TriggerRef, advance, open_case
-from .loader import load_pack, schema_diagnostics
+from .loader import load_pack, read_file, schema_diagnostics
 from .models import PackDate
 
-__all__ = ["TestCase", "TestFile", "CaseResult", "load_tests", "run_tests", "run_file"]
+__all__ = ["TestCase", "TestFile", "CaseResult", "load_tests", "run_tests", "run_file", "tests_json_schema"]
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+# Every list and text of a tests file is bounded, generously (the largest shipped file has 95 cases).
+Words = Annotated[str, Field(min_length=1, max_length=2000)]
+Names = Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=500)]
 
 
 class DecisionExpect(_Spec):
@@ -37,9 +43,9 @@ class DecisionExpect(_Spec):
 
     value: Any = None
     status: Literal["decided", "insufficient_evidence", "no_value", "conflict", "out_of_scope"] | None = None
-    rules: list[str] | None = Field(default=None, description="rule ids that must have produced the value (exactly)")
+    rules: Names | None = Field(default=None, description="rule ids that must have produced the value (exactly)")
     judgement: bool | None = None
-    missing: list[str] | None = Field(default=None, description="inputs that must be named as missing (exactly)")
+    missing: Names | None = Field(default=None, description="inputs that must be named as missing (exactly)")
     severity: int | None = None
 
 
@@ -47,44 +53,47 @@ class Expect(_Spec):
     status: Literal["decided", "insufficient_evidence", "no_value", "conflict", "out_of_scope"] | None = None
     severity: int | None = None
     decisions: dict[str, Any] = Field(default_factory=dict)
-    actions: list[str] | None = Field(default=None, description="outcome ids that must apply (others may too)")
-    not_actions: list[str] | None = Field(default=None, description="outcome ids that must not apply")
-    uncertain_actions: list[str] | None = Field(default=None, description="outcome ids that may apply, for lack of evidence")
+    actions: Names | None = Field(default=None, description="outcome ids that must apply (others may too)")
+    not_actions: Names | None = Field(default=None, description="outcome ids that must not apply")
+    uncertain_actions: Names | None = Field(default=None, description="outcome ids that may apply, for lack of evidence")
     due: dict[str, PackDate] = Field(default_factory=dict, description="outcome id -> its due date")
     due_from: dict[str, PackDate] = Field(default_factory=dict,
                                           description="outcome id -> the first day of its window (calendar windows)")
     judgement: bool | None = None
-    judgement_actions: list[str] | None = Field(default=None, description="outcome ids that must apply flagged as professional judgement")
-    missing: list[str] | None = Field(default=None, description="inputs that must be reported missing (exactly)")
-    warnings_contain: list[str] | None = None
+    judgement_actions: Names | None = Field(default=None, description="outcome ids that must apply flagged as professional judgement")
+    missing: Names | None = Field(default=None, description="inputs that must be reported missing (exactly)")
+    warnings_contain: Annotated[list[Words], Field(max_length=100)] | None = None
 
 
 class TestCase(_Spec):
     __test__: ClassVar[bool] = False
-    name: Annotated[str, Field(min_length=1)]
+    name: Words
     as_of: PackDate
     evidence: dict[str, Any] = Field(default_factory=dict)
     expect: Expect
     todo: bool = Field(default=False, description="a case not yet expected to pass: reported as skipped")
-    source: str | None = None
+    source: Words | None = None
 
 
 class WalkStep(_Spec):
     """One move on the ladder: a transition id or a trigger, with what the move needs."""
 
     on: PackDate
-    transition: str | None = None
+    transition: Annotated[str, Field(max_length=200)] | None = None
     trigger: TriggerRef | None = Field(default=None, description="`{kind, name}`: let the ladder pick the move")
     evidence: dict[str, Any] = Field(default_factory=dict, description="merged over the walk's evidence")
-    approvals: list[ApprovalGiven] = Field(default_factory=list, description="`[{role, by}]`")
-    attendees: list[str] = Field(default_factory=list)
-    override: str | None = None
-    note: str | None = None
-    refused: str | None = Field(default=None, description="the move must be refused with this code, e.g. CP506")
-    state: str | None = Field(default=None, description="the state the case must be in after the step (after a refusal: "
+    approvals: Annotated[list[ApprovalGiven], Field(max_length=100)] = Field(default_factory=list,
+                                                                             description="`[{role, by}]`")
+    attendees: Names = Field(default_factory=list)
+    override: Words | None = None
+    note: Words | None = None
+    refused: Annotated[str, Field(max_length=20)] | None = Field(
+        default=None, description="the move must be refused with this code, e.g. CP506")
+    state: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="the state the case must be in after the step (after a refusal: "
                                                 "the state it stayed in)")
-    warnings_contain: list[str] | None = Field(default=None, description="texts each found in a warning that certainly holds")
-    uncertain_warnings_contain: list[str] | None = Field(
+    warnings_contain: Annotated[list[Words], Field(max_length=100)] | None = Field(
+        default=None, description="texts each found in a warning that certainly holds")
+    uncertain_warnings_contain: Annotated[list[Words], Field(max_length=100)] | None = Field(
         default=None, description="texts each found in a warning recorded as not checked, for lack of evidence")
 
 
@@ -92,10 +101,10 @@ class Walk(_Spec):
     """A provider's case walked along the ladder, step by step."""
 
     __test__: ClassVar[bool] = False
-    name: Annotated[str, Field(min_length=1)]
+    name: Words
     opened_on: PackDate
     evidence: dict[str, Any] = Field(default_factory=dict, description="merged over `base_evidence`")
-    steps: Annotated[list[WalkStep], Field(min_length=1)]
+    steps: Annotated[list[WalkStep], Field(min_length=1, max_length=500)]
     due: dict[str, PackDate] | None = Field(
         default=None, description="every deadline running at the end, id -> due date (exactly: `{}` means none is running)")
     todo: bool = False
@@ -103,10 +112,15 @@ class Walk(_Spec):
 
 class TestFile(_Spec):
     __test__: ClassVar[bool] = False
-    pack: str
+    pack: Annotated[str, Field(min_length=1, max_length=400, description="the pack's file, relative to this file")]
     base_evidence: dict[str, Any] = Field(default_factory=dict)
-    cases: Annotated[list[TestCase], Field(min_length=1)]
-    walks: list[Walk] = Field(default_factory=list)
+    cases: Annotated[list[TestCase], Field(min_length=1, max_length=5000)]
+    walks: Annotated[list[Walk], Field(max_length=1000)] = Field(default_factory=list)
+
+
+def tests_json_schema() -> dict[str, Any]:
+    """JSON Schema of a tests file (``<pack>.tests.yaml``), for editors; ``carepolicy schema tests`` prints it."""
+    return finish_schema(TestFile.model_json_schema(by_alias=True), "carepolicy policy tests")
 
 
 @dataclass
@@ -153,10 +167,7 @@ def check_file(path: str | os.PathLike[str], pack: PolicyPack | None = None) -> 
 
 def _read_tests(path: str | os.PathLike[str]) -> tuple[TestFile, Path, Any]:
     name = os.fspath(path)
-    try:
-        raw = Path(name).read_bytes()
-    except OSError as exc:
-        raise PackLoadError(f"cannot read {name}", [Diagnostic(code="CP100", message=f"cannot read the file: {exc}".lower(), file=name)]) from None
+    raw = read_file(name)  # a regular file within the size limit, or a located CP100/CP102
     data, positions = read_yaml(raw, name)
     try:
         spec = TestFile.model_validate(data)
