@@ -116,6 +116,9 @@ def test_quorum_not_met_says_who_and_how_many(notice):
     assert d.code == "CP506" and "2 present, 3 needed" in d.message and "absent: `chair`" in d.message
     (d,) = refused(notice, transition="refer-board", on="2026-03-04", attendees=["chair", "manager"])
     assert "2 present, 3 needed" in d.message and "absent" not in d.message
+    # enough people, but not the one who must be there: the message leads with the absent role
+    (d,) = refused(notice, transition="refer-board", on="2026-03-04", attendees=["manager", "member", "member"])
+    assert d.message.startswith("`refer-board`: quorum not met: `chair` must be present and is not (3 present, 3 needed)")
     ok = advance(PACK, notice, {"transition": "refer-board", "on": "2026-03-04", "attendees": ["chair", "manager", "member"]})
     assert ok.state == "final-warning" and ok.deadlines[0].due == D("2026-09-04")
 

@@ -129,8 +129,9 @@ def _rerun(pack: Any, ctx: Ctx, index: int, overrides: dict[str, Any]) -> tuple[
             _copy(ctx, sub, d.id)  # the overridden inputs cannot change it: keep what it already is
             continue
         del sub.missing[:]
-        o = fn(sub)
-        feed(sub, d, o)
+        found: Outcome = fn(sub)
+        feed(sub, d, found)
+        o = found
     assert o is not None
     return o, sub
 
@@ -369,14 +370,18 @@ def _settle(pack: Any, ctx: Ctx, index: int, enumerable: dict[str, list[tuple[An
             continue
         spec = pack.inputs[name]
         if spec.type.base in ("integer", "date"):
-            cases = _intervals(results, spec.type.base)
+            cases = _intervals(results)
         else:
             cases = tuple((words, r) for _, words, r in results if r is not None)
         out.append(Settling(name, cases))
     return tuple(out)
 
 
-def _intervals(results: list[tuple[Any, str, Any]], base: str) -> tuple[tuple[str, Any], ...]:
+def _word(x: Any) -> str:
+    return x.isoformat() if isinstance(x, date) else str(x)
+
+
+def _intervals(results: list[tuple[Any, str, Any]]) -> tuple[tuple[str, Any], ...]:
     """Consecutive points with one result become one range: ``20 to 27 -> qpip_1``."""
     groups: list[list[Any]] = []
     for value, _, result in results:
@@ -388,7 +393,6 @@ def _intervals(results: list[tuple[Any, str, Any]], base: str) -> tuple[tuple[st
     for first, last, result in groups:
         if result is None:
             continue
-        show = (lambda x: x.isoformat()) if base == "date" else str
-        words = show(first) if first == last else f"{show(first)} to {show(last)}"
+        words = _word(first) if first == last else f"{_word(first)} to {_word(last)}"
         out.append((words, result))
     return tuple(out)

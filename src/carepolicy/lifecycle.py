@@ -497,9 +497,15 @@ def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: 
             q = a.quorum
             absent = [r for r in q.including if r not in ev.attendees]
             if len(ev.attendees) < q.at_least or absent:
-                msg = f"`{t.id}`: quorum not met: {len(ev.attendees)} present, {q.at_least} needed"
-                if absent:
-                    msg += "; required roles absent: " + ", ".join(f"`{r}`" for r in absent)
+                short = len(ev.attendees) < q.at_least
+                roles = ", ".join(f"`{r}`" for r in absent)
+                if absent and not short:  # enough people, but not the ones who must be there
+                    msg = (f"`{t.id}`: quorum not met: {roles} must be present and "
+                           f"{'is' if len(absent) == 1 else 'are'} not ({len(ev.attendees)} present, {q.at_least} needed)")
+                else:
+                    msg = f"`{t.id}`: quorum not met: {len(ev.attendees)} present, {q.at_least} needed"
+                    if absent:
+                        msg += f"; required {'role' if len(absent) == 1 else 'roles'} absent: {roles}"
                 qsrc = q.source or a.source
                 out.append(_diag(pack, "CP506", msg + (f" ({qsrc})" if qsrc else ""), path=_tpath(pack, t, "approvals", j, "quorum"),
                                  expected=f"at least {q.at_least} members" + (" including " + ", ".join(f"`{r}`" for r in q.including) if q.including else ""),

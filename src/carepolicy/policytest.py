@@ -47,6 +47,10 @@ class DecisionExpect(_Spec):
     judgement: bool | None = None
     missing: Names | None = Field(default=None, description="inputs that must be named as missing (exactly)")
     severity: int | None = None
+    at_least: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="the best value still possible (the bounds of an open decision)")
+    at_most: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="the worst value still possible")
+    possible: Names | None = Field(default=None, description="every value still possible, best to worst (exactly)")
 
 
 class Expect(_Spec):
@@ -312,6 +316,10 @@ def check(d: Decision, e: Expect) -> list[str]:
         same(f"decision `{did}` severity", exp.severity, got.severity)
         if exp.missing is not None:
             same(f"decision `{did}` missing", sorted(exp.missing), sorted(set(m.split("[")[0] for m in got.missing)))
+        bounds = got.bounds
+        same(f"decision `{did}` at_least", exp.at_least, bounds.at_least if bounds else None)
+        same(f"decision `{did}` at_most", exp.at_most, bounds.at_most if bounds else None)
+        same(f"decision `{did}` possible", exp.possible, bounds.possible if bounds else None)
     fired = {a.id: a for a in [*d.actions, *d.approvals, *d.warnings]}
     certain = {k for k, a in fired.items() if a.certain}
     for a in e.actions or []:
