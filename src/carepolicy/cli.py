@@ -23,7 +23,7 @@ from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
 from .evidence import evidence_json_schema, parse_evidence
-from .loader import load_pack, load_pack_files, pack_json_schema
+from .loader import load_pack, load_pack_files, normalise_sha256, pack_json_schema, pin_diagnostics
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -41,12 +41,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = sub.add_parser("validate", help="check packs; every problem is reported with file:line:column")
     p.add_argument("packs", nargs="+", help="pack files (YAML) or directories of packs")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    add_pin_arguments(p)
 
     p = sub.add_parser("evaluate", help="evaluate provider evidence against packs")
     p.add_argument("evidence", nargs="+", help="evidence JSON files (or directories of them)")
     p.add_argument("--packs", default="policies", help="a pack file or a directory of packs (default: policies)")
     p.add_argument("--as-of", default=None, help="the date to decide as of, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=["table", "text", "json"], default="table")
+    add_pin_arguments(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of packs, evidence or decisions")
     p.add_argument("which", choices=["pack", "evidence", "decision"])
@@ -80,7 +82,56 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(parse_args(argv), sys.stdout, sys.stderr))
 
 
+def add_pin_arguments(p: argparse.ArgumentParser) -> None:
+    """``--pin``/``--pins``: refuse packs whose file hash is not the pinned one (CP112)."""
+    p.add_argument("--pin", action="append", default=[], metavar="PACK_ID=SHA256",
+                   help="refuse pack PACK_ID (or PACK_ID@VERSION) unless its file's sha256 is SHA256; repeatable")
+    p.add_argument("--pins", metavar="FILE", help='a JSON file of pins: {"PACK_ID": "SHA256", ...}')
+
+
+def _read_pins(args: argparse.Namespace) -> dict[str, str]:
+    """The pins given on the command line, hashes normalised; ValueError says what is wrong."""
+    given: list[tuple[str, str]] = []
+    if getattr(args, "pins", None):
+        try:
+            with open(args.pins, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read pins from {args.pins}: {exc}") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise ValueError(f"{args.pins} must hold a JSON object of pack ids to sha256 digests")
+        given += list(data.items())
+    for item in getattr(args, "pin", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--pin `{item}` is not PACK_ID=SHA256")
+        given.append((key.strip(), value))
+    pins: dict[str, str] = {}
+    for key, value in given:
+        digest = normalise_sha256(value)
+        if pins.get(key, digest) != digest:
+            raise ValueError(f"pack `{key}` is pinned to two different hashes")
+        pins[key] = digest
+    return pins
+
+
+def _pin_source(args: argparse.Namespace) -> str:
+    return getattr(args, "pins", None) or "--pin"
+
+
+def check_pins(packs: Sequence[Any], args: argparse.Namespace) -> None:
+    """Raise a PackLoadError (CP112/CP113) when loaded packs differ from the command line's pins."""
+    diags = pin_diagnostics(packs, getattr(args, "pinned", None) or {}, _pin_source(args))
+    if diags:
+        raise PackLoadError(f"{len(diags)} pinned pack(s) differ", diags)
+
+
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    try:
+        args.pinned = _read_pins(args)
+    except (TypeError, ValueError) as exc:
+        stderr.write(f"carepolicy: {exc}\n")
+        return EXIT_USAGE
     try:
         if args.command == "validate":
             return _validate(args, stdout, stderr)
@@ -138,6 +189,7 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
         return EXIT_USAGE
     results: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
+    loaded: list[Any] = []
     for f in files:
         if f.name.endswith(".tests.yaml"):  # a pack's tests file: check its format, not as a pack
             from .policytest import load_tests
@@ -160,10 +212,16 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
             diagnostics.extend(exc.diagnostics)
             results.append({"file": str(f), "ok": False, "errors": len(exc.diagnostics)})
             continue
+        loaded.append(pack)
         m = pack.model
         results.append({"file": str(f), "ok": True, "id": pack.id, "version": pack.version,
                         "decisions": len(m.decisions), "outcomes": len(m.outcomes),
                         "states": len(m.ladder.states) if m.ladder else 0, "sha256": pack.sha256})
+    for d in pin_diagnostics(loaded, args.pinned, _pin_source(args)):
+        diagnostics.append(d)
+        for r in results:
+            if r["file"] == d.file and r["ok"]:
+                r.update(ok=False, errors=1)
     if args.format == "json":
         json.dump({"files": results, "diagnostics": [d.to_dict() for d in diagnostics]}, stdout, indent=2, sort_keys=True)
         stdout.write("\n")
@@ -198,6 +256,7 @@ def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     except FileNotFoundError as exc:
         stderr.write(f"carepolicy: {exc}\n")
         return EXIT_USAGE
+    check_pins([p for versions in library.values() for p in versions], args)
     decisions: list[Decision] = []
     status = EXIT_OK
     idle = [pid for pid in library if not any(p.in_force(as_of) for p in library[pid])]

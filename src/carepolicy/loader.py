@@ -28,11 +28,16 @@ from .models import CONDITION_TAGS, Pack
 __all__ = ["load_pack", "loads_pack", "load_packs", "pack_json_schema"]
 
 MAX_PACK_BYTES = 1_048_576
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table"}
 
 
-def load_pack(path: str | os.PathLike[str]) -> PolicyPack:
-    """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found."""
+def load_pack(path: str | os.PathLike[str], *, sha256: str | None = None) -> PolicyPack:
+    """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found.
+
+    With ``sha256`` (the hex digest of the file's bytes) a file whose hash differs is refused
+    before it is parsed (``CP112``), so a caller can prove which pack decided.
+    """
     name = os.fspath(path)
     try:
         with open(name, "rb") as fh:
@@ -42,15 +47,66 @@ def load_pack(path: str | os.PathLike[str]) -> PolicyPack:
             Diagnostic(code="CP100", message=f"cannot read the file: {exc.strerror or exc}".lower(), file=name,
                        hint="check the path and that the file is readable")
         ]) from None
-    return loads_pack(data, name)
+    return loads_pack(data, name, sha256=sha256)
 
 
-def loads_pack(data: bytes | str, filename: str = "<string>") -> PolicyPack:
-    """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes)."""
+def loads_pack(data: bytes | str, filename: str = "<string>", *, sha256: str | None = None) -> PolicyPack:
+    """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes).
+
+    With ``sha256``, bytes whose hash differs are refused before they are parsed (``CP112``).
+    """
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if sha256 is not None:
+        pinned = normalise_sha256(sha256)
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != pinned:
+            raise PackLoadError(f"{filename}: the pack is not the pinned one", [_pin_mismatch(filename, actual, pinned)])
     parsed, positions = read_yaml(raw, filename, max_bytes=MAX_PACK_BYTES)
     model = parse_pack(parsed, positions, filename, raw.decode("utf-8", errors="replace"))
     return PolicyPack(model, hashlib.sha256(raw).hexdigest(), filename)
+
+
+def normalise_sha256(text: str) -> str:
+    """A pinned hash as 64 lower-case hex digits (``sha256:`` prefix and case are forgiven); ValueError otherwise."""
+    if not isinstance(text, str):
+        raise TypeError(f"a sha256 pin is text, not {type(text).__name__}")
+    value = text.strip().lower().removeprefix("sha256:")
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"`{text}` is not a sha256 digest (64 hex digits)")
+    return value
+
+
+def _pin_mismatch(filename: str | None, actual: str, pinned: str) -> Diagnostic:
+    return Diagnostic(
+        code="CP112", file=filename, path="$",
+        message=f"the file's sha256 is `{actual}`, not the pinned `{pinned}`",
+        expected=f"the pack whose sha256 is {pinned}",
+        hint="the pack changed since it was pinned: check the change, then pin the new hash "
+             "(`carepolicy validate --format json` prints it)",
+    )
+
+
+def pin_diagnostics(packs: Iterable[PolicyPack], pins: dict[str, str], source: str | None = None) -> list[Diagnostic]:
+    """Problems with loaded packs against pins keyed by pack id or ``id@version`` (hashes already normalised).
+
+    A pack whose hash differs from its pin gives ``CP112``; a pin that names no loaded pack
+    gives ``CP113``, so a misspelt id never pins nothing in silence.
+    """
+    out: list[Diagnostic] = []
+    used: set[str] = set()
+    for pack in packs:
+        for key in (f"{pack.id}@{pack.version}", pack.id):
+            if key in pins:
+                used.add(key)
+                if pack.sha256 != pins[key]:
+                    out.append(_pin_mismatch(pack.file, pack.sha256, pins[key]))
+                break
+    for key in sorted(set(pins) - used):
+        out.append(Diagnostic(
+            code="CP113", file=source, path="$", message=f"pinned pack `{key}` is not among the packs loaded",
+            hint="check the pack id (and `@version`) in the pin, and the packs given",
+        ))
+    return out
 
 
 def parse_pack(data: Any, positions: Positions, filename: str, text: str | None = None) -> Pack:
