@@ -330,7 +330,17 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
     expected = None
     hint = None
     key_name = path[-1] if path else "$"
-    if etype == "missing":
+    if etype == "invalid_key":
+        # pydantic names the key in `loc` (as text when it was null): find the key node itself
+        path, parent, _ = _locate(data, loc[:-1])
+        key = loc[-1]
+        if isinstance(parent, dict):
+            key = next((k for k in parent if not isinstance(k, str) and (k == key or str(k) == str(key))), key)
+        path = path + (key,)
+        message = f"keys must be text, found `{_show(key)}`"
+        mark = positions.key(path)
+        hint = "put the key in quotes"
+    elif etype == "missing":
         message = f"missing required key `{key_name}`"
         mark = positions.value(prefix)
         hint = _missing_hint(str(key_name))
