@@ -257,12 +257,13 @@ def schema_diagnostics(exc: ValidationError, data: Any, positions: Positions, fi
             loc = loc[:-1]
         groups.setdefault(loc, []).append((err, members))
     lines = text.splitlines() if text is not None else None
+    fits: dict[int, list[tuple[set[str], int, set[str]]]] = {}  # per parent mapping, so many unknown keys stay linear
     out = []
     for loc, items in groups.items():
         if any(m for _, m in items):
             out.append(_union_diagnostic(loc, items, data, positions, filename, lines))
         else:
-            out.extend(_from_pydantic(err, data, positions, filename, lines) for err, _ in items)
+            out.extend(_from_pydantic(err, data, positions, filename, lines, fits) for err, _ in items)
     return _dedupe(out)
 
 
@@ -322,7 +323,8 @@ def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], 
                       col=mark.col if mark else None, path=format_path(path), hint=hint)
 
 
-def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lines: list[str] | None = None) -> Diagnostic:
+def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lines: list[str] | None = None,
+                   fits: dict[int, list[tuple[set[str], int, set[str]]]] | None = None) -> Diagnostic:
     loc = tuple(err["loc"])
     path, node, prefix = _locate(data, loc)
     etype = err["type"]
@@ -347,7 +349,7 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
     elif etype == "extra_forbidden":
         parent = _parent_node(data, prefix[:-1])
         tag = loc[-2] if len(loc) >= 2 and isinstance(loc[-2], str) and loc[-2] in _TAG_MODELS else None
-        allowed = _allowed_keys(parent, str(key_name), tag)
+        allowed = _allowed_keys(parent, str(key_name), tag, {} if fits is None else fits)
         message = f"unknown key `{key_name}`"
         hint = did_you_mean(str(key_name), allowed)
         mark = positions.key(prefix)
@@ -434,20 +436,30 @@ def _aliases(model: type[BaseModel]) -> set[str]:
     return {f.alias or name for name, f in model.model_fields.items()}
 
 
-def _allowed_keys(parent: Any, bad: str, tag: str | None = None) -> list[str]:
-    """The keys valid where ``bad`` was written: those of the model that best fits the other keys."""
+def _allowed_keys(parent: Any, bad: str, tag: str | None = None,
+                  fits: dict[int, list[tuple[set[str], int, set[str]]]] | None = None) -> list[str]:
+    """The keys valid where ``bad`` was written: those of the model that best fits the other keys.
+
+    Per parent mapping, each model's key names and the parent's keys it lacks are worked out once
+    (``fits``), so a mapping with many unknown keys costs linear time, not quadratic.
+    """
     if tag is not None:
         return sorted(_aliases(getattr(models, _TAG_MODELS[tag])))
     if not isinstance(parent, dict):
         return []
-    others = {k for k in parent if k != bad}
+    cache = {} if fits is None else fits
+    if id(parent) not in cache:
+        keys = set(parent)
+        # a model lacking two or more of the parent's keys can never fit once one bad key is set aside
+        cache[id(parent)] = [(names, len(keys & names), strangers) for names in map(_aliases, _all_models())
+                             if len(strangers := keys - names) <= 1]
     best: set[str] = set()
     best_score = -1
-    for model in _all_models():
-        names = _aliases(model)
-        if not others <= names:
+    for names, shared, strangers in cache[id(parent)]:
+        # the other keys fit this model when the only key it lacks is (at most) the bad one
+        if not strangers <= {bad}:
             continue
-        score = len(others & names) * 100 - len(names)
+        score = (shared - (bad in names)) * 100 - len(names)
         if score > best_score:
             best, best_score = names, score
     return sorted(best)
