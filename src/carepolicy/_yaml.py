@@ -685,7 +685,7 @@ def _short_tag(tag: str) -> str:
 
 
 def _show(text: str, limit: int = 40) -> str:
-    text = text.replace("\n", "\\n").replace("`", "'")
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("`", "'")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

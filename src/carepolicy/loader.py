@@ -130,7 +130,7 @@ def parse_pack(data: Any, positions: Positions, filename: str, text: str | None 
         for code, message, path, *rest in problems:
             hint = rest[0] if rest else None
             mark = positions.value(path)
-            diags.append(Diagnostic(code=code, message=message, file=filename,
+            diags.append(Diagnostic(code=code, message=_printable(message), file=filename,
                                     line=mark.line if mark else None, col=mark.col if mark else None,
                                     path=format_path(path), hint=hint))
         raise PackLoadError(f"{filename}: {len(diags)} problem(s) in the pack", _dedupe(diags))
@@ -319,7 +319,7 @@ def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], 
             hint = "write the number without quotes"
     else:
         message = f"expected text, a number or true/false, found `{shown}`"
-    return Diagnostic(code="CP201", message=message, file=filename, line=mark.line if mark else None,
+    return Diagnostic(code="CP201", message=_printable(message), file=filename, line=mark.line if mark else None,
                       col=mark.col if mark else None, path=format_path(path), hint=hint)
 
 
@@ -350,7 +350,7 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
         parent = _parent_node(data, prefix[:-1])
         tag = loc[-2] if len(loc) >= 2 and isinstance(loc[-2], str) and loc[-2] in _TAG_MODELS else None
         allowed = _allowed_keys(parent, str(key_name), tag, {} if fits is None else fits)
-        message = f"unknown key `{key_name}`"
+        message = f"unknown key `{_show(key_name)}`"
         hint = did_you_mean(str(key_name), allowed)
         mark = positions.key(prefix)
     else:
@@ -400,10 +400,15 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
     if etype in ("too_short", "too_long"):
         message = err["msg"][:1].lower() + err["msg"][1:]
     return Diagnostic(
-        code="CP201", message=message if message is not None else str(err["msg"]), file=filename,
+        code="CP201", message=_printable(message if message is not None else str(err["msg"])), file=filename,
         line=mark.line if mark else None, col=mark.col if mark else None,
         path=format_path(path), expected=expected, hint=hint,
     )
+
+
+def _printable(text: str) -> str:
+    """One printable line: a key or value holding a line break or a control character shows it escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _show(node: Any) -> str:
