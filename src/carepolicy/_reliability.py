@@ -207,7 +207,7 @@ def _evidence_unlocated(exc: PolicyError, pack: PolicyPack, as_of: date) -> str 
             if not d.path:
                 return f"EvidenceError {d.code} without a path"
             if not d.message or "\n" in d.message or "\r" in d.message:
-                return f"EvidenceError {d.code} message of several lines: {_one_line(repr(d.message), 60)}"
+                return f"EvidenceError {d.code} message of several lines"
         return None
     if isinstance(exc, EvaluationError):
         # about the (pack, as-of) pair rather than a place in the evidence: it must name one of them
@@ -388,7 +388,7 @@ def worker_main() -> int:
                 rec.case(key, run, index=i)
     else:
         runner(ctx, rec)
-    rec.write("M", {"base": base, "peak": _peak_kib()})
+    rec.write("M", {"base": base, "peak": _peak_kib(), "cpu": time.process_time()})
     return 0
 
 
@@ -1588,6 +1588,7 @@ class _Figures:
     notes: list[str] = field(default_factory=list)
     planned: int = 0
     elapsed: float = 0.0
+    cpu: float = 0.0
 
     def finding(self, kind: str, sig: str, key: str, count: int = 1) -> None:
         label = f"{kind}: {sig}"
@@ -1603,7 +1604,7 @@ class _Figures:
             "worst_ms": round(self.worst_us / 1000, 1), "worst_case": self.worst_case,
             "peak_mib": round(self.peak_kib / 1024, 1), "growth_mib": round(self.growth_kib / 1024, 1),
             "bound_ms": self.spec.bound_ms, "bound_mib": self.spec.bound_mib, "timeout_s": self.spec.timeout_s,
-            "elapsed_s": round(self.elapsed, 1),
+            "elapsed_s": round(self.elapsed, 1), "cpu_s": round(self.cpu, 1),
             "findings": [{"what": k, "count": n, "example": self.examples[k]} for k, n in self.signatures.most_common()],
             "notes": self.notes,
         }
@@ -1663,10 +1664,11 @@ def run_battery(tier: str = "fast", *, root: str | os.PathLike[str] = ".", only:
         t.start()
     for t in pool:
         t.join()
+    classes = [figures[s.name].to_dict() for s in chosen]
     return {
         "tier": tier, "seed": seed, "jobs": count, "elapsed_s": round(time.perf_counter() - started, 1),
-        "versions": versions(), "root": str(root_path),
-        "classes": [figures[s.name].to_dict() for s in chosen],
+        "cpu_s": round(sum(c["cpu_s"] for c in classes), 1), "versions": versions(), "root": str(root_path),
+        "classes": classes,
     }
 
 
@@ -1756,6 +1758,7 @@ def _run_job(job: dict[str, Any], fig: _Figures, lock: threading.Lock) -> None:
                         if "peak" in value:
                             fig.peak_kib = max(fig.peak_kib, value["peak"])
                             fig.growth_kib = max(fig.growth_kib, value["peak"] - value["base"])
+                            fig.cpu += float(value.get("cpu", 0))
                 elif tag == "N":
                     with lock:
                         fig.notes.append(str(value))
@@ -1822,7 +1825,7 @@ def render_table(report: dict[str, Any]) -> str:
     """The figures as a fixed-width table, then every finding with an example case."""
     v = report["versions"]
     head = (f"carepolicy reliability battery, {report['tier']} tier (seed {report['seed']}, {report['jobs']} workers, "
-            f"{report['elapsed_s']} s): Python {v['python']}, PyYAML {v['pyyaml']}{' (libyaml)' if v['libyaml'] else ''}, "
+            f"{report['elapsed_s']} s, {report['cpu_s']} s of worker CPU): Python {v['python']}, PyYAML {v['pyyaml']}{' (libyaml)' if v['libyaml'] else ''}, "
             f"pydantic {v['pydantic']}, hypothesis {v['hypothesis']}, carepolicy {v['carepolicy']}, {v['platform']}")
     rows = []
     for c in report["classes"]:
