@@ -6,6 +6,8 @@ offending node, which the loader turns into file:line:column.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -280,7 +282,12 @@ def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    if isinstance(x, int):
+        # a bound past the float range (or past Python's digit limit) must not crash the message
+        if abs(x) < 10**21:
+            return str(x)
+        return f"{'-' if x < 0 else ''}about 10^{math.floor(math.log10(abs(x)))}"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e21 else str(x)
 
 
 def _check_query(q: Any, qpath: Path, specs: dict[str, InputSpec], event_kinds: set[str]) -> list[Problem]:

@@ -18,10 +18,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: today)")
     p.add_argument("--explain", choices=["fails", "full"], default="full",
                    help="with evidence: `full` lists every rule checked, `fails` only those that did not hold")
+    from .cli import add_pin_arguments
+
+    add_pin_arguments(p)
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    from .cli import check_pins
+
     pack = load_pack(args.pack)
+    check_pins([pack], args)
     if args.evidence is None:
         stdout.write(describe(pack.model) + "\n")
         return 0

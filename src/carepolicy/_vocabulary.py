@@ -7,6 +7,7 @@ give it": the checker, the compiler, the strategies and the schemas all ask here
 
 from __future__ import annotations
 
+import difflib
 import json
 import threading
 import weakref
@@ -717,7 +718,10 @@ def validate_record(model: type[Evidence], data: Any, *, source: str | None = No
     try:
         record = model.model_validate(data)
     except ValidationError as exc:
-        diags = typos + _diagnostics(exc, data, source, vocabulary)
+        try:
+            diags = typos + _diagnostics(exc, data, source, vocabulary)
+        except RecursionError:  # a value nested beyond reason: name the problem, not each of its levels
+            diags = typos + [Diagnostic(code="CP401", message="evidence nests too deeply", file=source, path="$")]
         raise EvidenceError(
             f"evidence{' in ' + source if source else ''} is not valid ({len(diags)} problem(s))", diags
         ) from None
@@ -737,7 +741,10 @@ def _namespace_typos(data: Any, vocabulary: EvidenceModels | None, source: str |
     known = list(vocabulary.findings)
     for key in list(data["local"])[:MAX_DIAGNOSTICS]:
         if isinstance(key, str) and key not in vocabulary.findings:
-            hint = closest(key, known)
+            # a near miss only (one or two letters): another council's name that merely looks alike is not a typo
+            near = [k for k in known if abs(len(k) - len(key)) <= 2
+                    and difflib.SequenceMatcher(None, k, key).ratio() >= 0.85]
+            hint = closest(key, near) if near else None
             if hint is not None:
                 out.append(Diagnostic(code="CP401", file=source, path=f"local.{_show(key)}",
                                       message=f"no pack here reads findings of `{_show(key)}`", hint=hint))
@@ -781,7 +788,9 @@ def _diagnostics(exc: ValidationError, data: Any, source: str | None,
             continue
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "literal_error" and len(loc) >= 2 and loc[-1] == "kind" and "events" in loc:
-            message = f"`{_show(str(_at(data, loc)))}` is not a kind of event any pack here counts"
+            kind = _at(data, loc)
+            shown = _show(kind) if isinstance(kind, str) else f"a {type(kind).__name__}"
+            message = f"`{shown}` is not a kind of event any pack here counts"
         out.append(Diagnostic(code="CP401", file=source, path=path, message=message[:1].lower() + message[1:]))
     return out
 

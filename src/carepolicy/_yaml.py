@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NoReturn
 
 import yaml
@@ -618,9 +620,9 @@ def _resolve_plain(text: str) -> Any:
     if _INT.fullmatch(text):
         return int(text, 10)
     if _OCT.fullmatch(text):
-        return int(text[2:], 8)
+        return _bounded(int(text[2:], 8))
     if _HEX.fullmatch(text):
-        return int(text[2:], 16)
+        return _bounded(int(text[2:], 16))
     if _FLOAT.fullmatch(text):
         return float(text)
     if _INF.fullmatch(text):
@@ -628,6 +630,19 @@ def _resolve_plain(text: str) -> Any:
     if _NAN.fullmatch(text):
         return float("nan")
     return text
+
+
+def _bounded(value: int) -> int:
+    """Octal and hex escape Python's limit on decimal digits; hold them to what a decimal could say."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    if limit and abs(value) >= _power_of_ten(limit):
+        raise ValueError(f"exceeds the limit ({limit} digits) for integer string conversion")
+    return value
+
+
+@lru_cache(maxsize=4)
+def _power_of_ten(digits: int) -> int:
+    return 10**digits
 
 
 # --------------------------------------------------------------------------- helpers
@@ -737,7 +752,7 @@ def _short_tag(tag: str) -> str:
 
 
 def _show(text: str, limit: int = 40) -> str:
-    text = text.replace("\n", "\\n").replace("`", "'")
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("`", "'")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -756,7 +771,9 @@ def _describe(value: Any) -> str:
 
 
 def _number_problem(text: str, exc: Exception) -> str:
-    digits = sum(ch.isdigit() for ch in text)
+    body = text.lstrip("+-")
+    body = body[2:] if body[:2] in ("0x", "0o") else body
+    digits = sum(ch.isalnum() for ch in body)
     if isinstance(exc, ValueError) and "limit" in str(exc):
         return f"number `{_show(text, 20)}` is too long ({digits:,} digits)"
     return f"cannot read number `{_show(text, 20)}`: {_one_line(str(exc)).lower()}"

@@ -25,7 +25,7 @@ from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, limit_diagnostics
 from .evidence import evidence_json_schema
-from .loader import load_pack, load_pack_files, pack_json_schema, read_file
+from .loader import load_pack, load_pack_files, normalise_sha256, pack_json_schema, pin_diagnostics, read_file
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -43,12 +43,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = sub.add_parser("validate", help="check packs; every problem is reported with file:line:column")
     p.add_argument("packs", nargs="+", help="pack files (YAML) or directories of packs")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    add_pin_arguments(p)
 
     p = sub.add_parser("evaluate", help="evaluate provider evidence against packs")
     p.add_argument("evidence", nargs="+", help="evidence JSON files (or directories of them)")
     p.add_argument("--packs", default="policies", help="a pack file or a directory of packs (default: policies)")
     p.add_argument("--as-of", default=None, help="the date to decide as of, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=["table", "text", "json"], default="table")
+    add_pin_arguments(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of packs, their tests files, evidence or decisions")
     p.add_argument("which", choices=["pack", "tests", "evidence", "decision"])
@@ -62,7 +64,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 # Commands that live in their own module `_cmd_<name>.py`, each with `add_parser(sub)` and
 # `run(args, stdout, stderr) -> int`.
-EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges", "migrate")
+EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges", "migrate", "reliability")
 
 
 def _command_module(name: str) -> Any:
@@ -106,11 +108,60 @@ class SafeStream:
         return bool(getattr(self.raw, "isatty", lambda: False)())
 
 
+def add_pin_arguments(p: argparse.ArgumentParser) -> None:
+    """``--pin``/``--pins``: refuse packs whose file hash is not the pinned one (CP114)."""
+    p.add_argument("--pin", action="append", default=[], metavar="PACK_ID=SHA256",
+                   help="refuse pack PACK_ID (or PACK_ID@VERSION) unless its file's sha256 is SHA256; repeatable")
+    p.add_argument("--pins", metavar="FILE", help='a JSON file of pins: {"PACK_ID": "SHA256", ...}')
+
+
+def _read_pins(args: argparse.Namespace) -> dict[str, str]:
+    """The pins given on the command line, hashes normalised; ValueError says what is wrong."""
+    given: list[tuple[str, str]] = []
+    if getattr(args, "pins", None):
+        try:
+            with open(args.pins, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read pins from {args.pins}: {exc}") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise ValueError(f"{args.pins} must hold a JSON object of pack ids to sha256 digests")
+        given += list(data.items())
+    for item in getattr(args, "pin", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--pin `{item}` is not PACK_ID=SHA256")
+        given.append((key.strip(), value))
+    pins: dict[str, str] = {}
+    for key, value in given:
+        digest = normalise_sha256(value)
+        if pins.get(key, digest) != digest:
+            raise ValueError(f"pack `{key}` is pinned to two different hashes")
+        pins[key] = digest
+    return pins
+
+
+def _pin_source(args: argparse.Namespace) -> str:
+    return getattr(args, "pins", None) or "--pin"
+
+
+def check_pins(packs: Sequence[Any], args: argparse.Namespace) -> None:
+    """Raise a PackLoadError (CP114/CP115) when loaded packs differ from the command line's pins."""
+    diags = pin_diagnostics(packs, getattr(args, "pinned", None) or {}, _pin_source(args))
+    if diags:
+        raise PackLoadError(f"{len(diags)} pinned pack(s) differ", diags)
+
+
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if not isinstance(stdout, SafeStream):
         stdout = cast(IO[str], SafeStream(stdout))
     if not isinstance(stderr, SafeStream):
         stderr = cast(IO[str], SafeStream(stderr))
+    try:
+        args.pinned = _read_pins(args)
+    except (TypeError, ValueError) as exc:
+        stderr.write(f"carepolicy: {exc}\n")
+        return EXIT_USAGE
     try:
         if args.command == "validate":
             return _validate(args, stdout, stderr)
@@ -169,6 +220,7 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     results: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
     unreadable = False  # a file that is not a readable regular file is a usage error (exit 2), after the rest
+    loaded: list[Any] = []
     for f in files:
         if f.name.endswith(".tests.yaml"):  # a pack's tests file: check its format, not as a pack
             from .policytest import check_file, load_tests
@@ -195,6 +247,7 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
             diagnostics.extend(exc.diagnostics)
             results.append({"file": str(f), "ok": False, "errors": _problem_count(exc)})
             continue
+        loaded.append(pack)
         m = pack.model
         foreign = [f"`{spec.evidence_path}` (input `{spec.id}`)" for spec in pack.inputs.values()
                    if spec.kind == "local" and spec.namespace != m.pack.authority.id]
@@ -202,6 +255,11 @@ def _validate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
                         "decisions": len(m.decisions), "outcomes": len(m.outcomes),
                         "states": len(m.ladder.states) if m.ladder else 0, "sha256": pack.sha256,
                         "reads_other_authorities": foreign})
+    for d in pin_diagnostics(loaded, args.pinned, _pin_source(args)):
+        diagnostics.append(d)
+        for r in results:
+            if r["file"] == d.file and r["ok"]:
+                r.update(ok=False, errors=1)
     # however many files and problems, at most MAX_DIAGNOSTICS are listed, then how many more there are
     diagnostics = limit_diagnostics(diagnostics)
     if args.format == "json":
@@ -245,6 +303,7 @@ def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     except FileNotFoundError as exc:
         stderr.write(f"carepolicy: {exc}\n")
         return EXIT_USAGE
+    check_pins([p for versions in library.values() for p in versions], args)
     decisions: list[Decision] = []
     status = EXIT_OK
     idle = [pid for pid in library if not any(p.in_force(as_of) for p in library[pid])]

@@ -30,14 +30,19 @@ from .models import CONDITION_TAGS, Pack
 __all__ = ["load_pack", "loads_pack", "load_packs", "pack_json_schema"]
 
 MAX_PACK_BYTES = 1_048_576
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table", "scalar", "input_ref", "operand_input", "operand_number",
                                      "operand_arithmetic"}
 
 
-def load_pack(path: str | os.PathLike[str]) -> PolicyPack:
-    """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found."""
+def load_pack(path: str | os.PathLike[str], *, sha256: str | None = None) -> PolicyPack:
+    """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found.
+
+    With ``sha256`` (the hex digest of the file's bytes) a file whose hash differs is refused
+    before it is parsed (``CP114``), so a caller can prove which pack decided.
+    """
     name = os.fspath(path)
-    return loads_pack(read_file(name, MAX_PACK_BYTES), name)
+    return loads_pack(read_file(name, MAX_PACK_BYTES), name, sha256=sha256)
 
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (fifo)"), (stat.S_ISCHR, "a character device"),
@@ -89,12 +94,63 @@ def read_file(name: str, max_bytes: int | None = MAX_PACK_BYTES) -> bytes:
         os.close(fd)
 
 
-def loads_pack(data: bytes | str, filename: str = "<string>") -> PolicyPack:
-    """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes)."""
+def loads_pack(data: bytes | str, filename: str = "<string>", *, sha256: str | None = None) -> PolicyPack:
+    """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes).
+
+    With ``sha256``, bytes whose hash differs are refused before they are parsed (``CP114``).
+    """
     raw = encode_text(data, filename) if isinstance(data, str) else data
+    if sha256 is not None:
+        pinned = normalise_sha256(sha256)
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != pinned:
+            raise PackLoadError(f"{filename}: the pack is not the pinned one", [_pin_mismatch(filename, actual, pinned)])
     parsed, positions = read_yaml(raw, filename, max_bytes=MAX_PACK_BYTES)
     model = parse_pack(parsed, positions, filename, raw.decode("utf-8", errors="replace"))
     return PolicyPack(model, hashlib.sha256(raw).hexdigest(), filename)
+
+
+def normalise_sha256(text: str) -> str:
+    """A pinned hash as 64 lower-case hex digits (``sha256:`` prefix and case are forgiven); ValueError otherwise."""
+    if not isinstance(text, str):
+        raise TypeError(f"a sha256 pin is text, not {type(text).__name__}")
+    value = text.strip().lower().removeprefix("sha256:")
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"`{text}` is not a sha256 digest (64 hex digits)")
+    return value
+
+
+def _pin_mismatch(filename: str | None, actual: str, pinned: str) -> Diagnostic:
+    return Diagnostic(
+        code="CP114", file=filename, path="$",
+        message=f"the file's sha256 is `{actual}`, not the pinned `{pinned}`",
+        expected=f"the pack whose sha256 is {pinned}",
+        hint="the pack changed since it was pinned: check the change, then pin the new hash "
+             "(`carepolicy validate --format json` prints it)",
+    )
+
+
+def pin_diagnostics(packs: Iterable[PolicyPack], pins: dict[str, str], source: str | None = None) -> list[Diagnostic]:
+    """Problems with loaded packs against pins keyed by pack id or ``id@version`` (hashes already normalised).
+
+    A pack whose hash differs from its pin gives ``CP114``; a pin that names no loaded pack
+    gives ``CP115``, so a misspelt id never pins nothing in silence.
+    """
+    out: list[Diagnostic] = []
+    used: set[str] = set()
+    for pack in packs:
+        for key in (f"{pack.id}@{pack.version}", pack.id):
+            if key in pins:
+                used.add(key)
+                if pack.sha256 != pins[key]:
+                    out.append(_pin_mismatch(pack.file, pack.sha256, pins[key]))
+                break
+    for key in sorted(set(pins) - used):
+        out.append(Diagnostic(
+            code="CP115", file=source, path="$", message=f"pinned pack `{key}` is not among the packs loaded",
+            hint="check the pack id (and `@version`) in the pin, and the packs given",
+        ))
+    return out
 
 
 def parse_pack(data: Any, positions: Positions, filename: str, text: str | None = None) -> Pack:
@@ -118,7 +174,7 @@ def parse_pack(data: Any, positions: Positions, filename: str, text: str | None 
         for code, message, path, *rest in problems:
             hint = rest[0] if rest else None
             mark = positions.value(path)
-            diags.append(Diagnostic(code=code, message=message, file=filename,
+            diags.append(Diagnostic(code=code, message=_printable(message), file=filename,
                                     line=mark.line if mark else None, col=mark.col if mark else None,
                                     path=format_path(path), hint=hint))
         raise PackLoadError(f"{filename}: {len(diags)} problem(s) in the pack", _dedupe(diags))
@@ -370,7 +426,17 @@ def _from_pydantic(err: Any, ctx: _Context) -> Diagnostic:
     expected = None
     hint = None
     key_name = path[-1] if path else "$"
-    if etype == "missing":
+    if etype == "invalid_key":
+        # pydantic names the key in `loc` (as text when it was null): find the key node itself
+        path, parent, _ = _locate(data, loc[:-1])
+        key = loc[-1]
+        if isinstance(parent, dict):
+            key = next((k for k in parent if not isinstance(k, str) and (k == key or str(k) == str(key))), key)
+        path = path + (key,)
+        message = f"keys must be text, found `{_show(key)}`"
+        mark = positions.key(path)
+        hint = "put the key in quotes"
+    elif etype == "missing":
         message = f"missing required key `{key_name}`"
         mark = positions.value(prefix)
         hint = _missing_hint(str(key_name))
@@ -445,6 +511,11 @@ def _from_pydantic(err: Any, ctx: _Context) -> Diagnostic:
         line=mark.line if mark else None, col=mark.col if mark else None,
         path=format_path(path), expected=expected, hint=hint,
     )
+
+
+def _printable(text: str) -> str:
+    """One printable line: a key or value holding a line break or a control character shows it escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _show(node: Any) -> str:

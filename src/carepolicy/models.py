@@ -905,7 +905,7 @@ class Ladder(_Model):
 
 
 def _format_version(value: Any) -> Any:
-    if value == 1 and not isinstance(value, bool):
+    if value == 1 and type(value) is int:
         raise ValueError(
             "this pack is written for pack format 1, whose inputs read one closed evidence model; format 2 "
             "declares the authority's own findings in the pack (`authority: {id, name}`, `path: local.<finding>` with its type): "
