@@ -392,3 +392,37 @@ def test_working_days_backward_counts_exactly_n(d: date, n: int) -> None:
 def test_working_days_back_and_forth_from_a_working_day(d: date, n: int) -> None:
     if ENG.is_working_day(d):
         assert ENG.add_working_days(ENG.add_working_days(d, n), -n) == d
+
+
+def _day_by_day(cal: Calendar, start: date, n: int) -> date:
+    """The plain reading of `n working days`: step one day at a time."""
+    step = 1 if n > 0 else -1
+    remaining, d = abs(n), start
+    if cal.count_from == "same_day" and cal.is_working_day(start):
+        remaining -= 1
+    while remaining:
+        d += timedelta(days=step)
+        if cal.is_working_day(d):
+            remaining -= 1
+    return d
+
+
+def test_working_days_by_whole_weeks_agree_with_stepping_day_by_day() -> None:
+    import random
+
+    rng = random.Random(7)
+    calendars = [Calendar(), Calendar(region="SCT"), Calendar(count_from="same_day"),
+                 Calendar(closures=(date(2026, 12, 29), date(2026, 12, 30), date(2026, 12, 25), date(2027, 12, 29)))]
+    for _ in range(1500):
+        cal = rng.choice(calendars)
+        start = date(2020, 1, 1) + timedelta(days=rng.randint(0, 4000))
+        n = rng.choice([rng.randint(-15, 15), rng.randint(-400, 400), rng.randint(-3000, 3000)]) or 1
+        assert cal.add_working_days(start, n) == _day_by_day(cal, start, n), (cal, start, n)
+
+
+def test_a_century_of_working_days_is_a_few_steps() -> None:
+    import time
+
+    start = time.perf_counter()
+    assert Calendar().add_working_days(date(2026, 1, 5), 26_000) == _day_by_day(Calendar(), date(2026, 1, 5), 26_000)
+    assert time.perf_counter() - start < 5  # generous: the day-by-day reference dominates

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -391,3 +391,26 @@ def test_calendar_deadline_edges_are_generated_from_the_pack_and_agree_with_a_se
     edited = loads_pack(SIXTH.read_text().replace("months: [november, december]", "months: [december, january]"), "e.yaml")
     moved = {e.anchor: (e.expected_from, e.expected) for e in testing.deadline_edges(edited) if e.due is not None and "remonitor" in e.where}
     assert moved[date(2027, 1, 1)] == (date(2027, 12, 1), date(2028, 1, 31))
+
+
+def test_evaluation_cost_is_bounded_by_pack_times_evidence() -> None:
+    """Issue 8, defect 4: rows of `within: N working days` (4,000 once; 500 is now the most a table holds) and `count_events` with `group_by` over
+    10,000 events once took over 10 s per evaluation; windows are now worked out once per evaluation."""
+    import time
+
+    rows = "".join(f'      - {{id: r{i}, when: {{input: first, within: "{100 + i} working days"}}, value: high, source: "§1"}}\n'
+                   for i in range(499))  # the most rows a table may have (500)
+    rows += ('      - {id: grouped, when: {count_events: {input: events, kinds: [complaint], within: "200 working days", '
+             'group_by: staff_member}, at_least: 3}, value: high, source: "§1"}\n')
+    text = (HEAD + "  - {id: events, path: events, type: events}\n" + TAIL).replace(
+        '      - {id: high, when: {input: value, at_least: 50}, value: high, source: "§1"}\n', rows).replace(
+        "hit: first", "hit: worst")
+    pack = loads_pack(text, "big.yaml")
+    events = [{"kind": "complaint", "date": (date(2026, 1, 1) + timedelta(days=i % 300)).isoformat(),
+               "staff_member": f"s{i % 50}"} for i in range(10_000)]
+    record = pack.parse_evidence({"provider": {"id": "p", "name": "P", "service_type": "nursing"},
+                                  "local": {"test": {"first_on": "2026-06-01"}}, "events": events})
+    start = time.perf_counter()
+    d = pack.evaluate(record, "2026-11-23", analyse=False)
+    assert d.headline.value == "high"
+    assert time.perf_counter() - start < 10  # generous bound for a loaded machine; about a second when idle
