@@ -1101,7 +1101,7 @@ def test_uncertain_outcomes_say_what_is_missing() -> None:
     assert measures.certain is False and measures.missing == ["special_measures"]
     assert [(m.input, m.needed_by) for m in d.missing] == [("special_measures", ["measures", "next-year", "short"])]
     assert d.status == "decided"
-    assert "[may apply: missing special_measures]" in d.explain()
+    assert "may apply once `special_measures` is known: 3 items (`measures`, `short`, `next-year`)" in d.explain()
     assert "review" not in {a.id for a in d.actions}
 
 

@@ -219,10 +219,19 @@ class Decision(_Result):
         for d in self.decisions:
             lines.append(f"  {d.id}: {d.explanation}")
         for a in self.actions:
+            if not a.certain:
+                continue
             due = f" (due {a.due.isoformat()}: {a.due_rule})" if a.due else ""
-            maybe = " [may apply: missing " + ", ".join(a.missing) + "]" if not a.certain else ""
             roles = f" -> {', '.join(a.roles)}" if a.roles else ""
-            lines.append(f"  {a.kind}: {a.text}{roles}{due} [{a.source}]{maybe}")
+            lines.append(f"  {a.kind}: {a.text}{roles}{due} [{a.source}]")
+        # what may apply, grouped by the missing input that holds it: a few causes, not dozens of lines
+        held: dict[str, list[str]] = {}
+        for a in self.actions:
+            if not a.certain:
+                held.setdefault(", ".join(f"`{m}`" for m in a.missing) or "evidence", []).append(f"`{a.id}`")
+        for missing, ids in sorted(held.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            lines.append(f"  may apply once {missing} {'is' if ',' not in missing else 'are'} known: "
+                         f"{len(ids)} item{'s' if len(ids) != 1 else ''} ({', '.join(ids)})")
         for w in self.warnings:
             maybe = " [may apply: missing " + ", ".join(w.missing) + "]" if not w.certain else ""
             lines.append(f"  {w.kind}: {w.text} [{w.source}]{maybe}")
