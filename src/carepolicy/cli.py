@@ -21,7 +21,7 @@ from rich.table import Table
 from ._time import parse_date
 from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
-from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError
+from .errors import Diagnostic, PackLoadError, PolicyError
 from .evidence import evidence_json_schema
 from .loader import load_pack, load_pack_files, pack_json_schema
 
@@ -42,12 +42,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("packs", nargs="+", help="pack files (YAML) or directories of packs")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
-    p = sub.add_parser("evaluate", help="evaluate provider evidence against packs")
-    p.add_argument("evidence", nargs="+", help="evidence JSON files (or directories of them)")
-    p.add_argument("--packs", default="policies", help="a pack file or a directory of packs (default: policies)")
-    p.add_argument("--as-of", default=None, help="the date to decide as of, YYYY-MM-DD (default: today)")
-    p.add_argument("--format", choices=["table", "text", "json"], default="table")
-
     p = sub.add_parser("schema", help="print the JSON Schema of packs, evidence or decisions")
     p.add_argument("which", choices=["pack", "evidence", "decision"])
     p.add_argument("--packs", default=None,
@@ -60,7 +54,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 # Commands that live in their own module `_cmd_<name>.py`, each with `add_parser(sub)` and
 # `run(args, stdout, stderr) -> int`.
-EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges", "migrate")
+EXTRA_COMMANDS = ("evaluate", "test", "explain", "graph", "timeline", "edges", "migrate")
 
 
 def _command_module(name: str) -> Any:
@@ -87,8 +81,6 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     try:
         if args.command == "validate":
             return _validate(args, stdout, stderr)
-        if args.command == "evaluate":
-            return _evaluate(args, stdout, stderr)
         if args.command == "schema":
             return _schema(args, stdout)
         return int(_command_module(args.command).run(args, stdout, stderr))
@@ -197,45 +189,6 @@ def _load_library(spec: str) -> PackLibrary:
     if not path.exists():
         raise FileNotFoundError(f"no such pack file or directory: {spec}")
     return load_pack_files(expand([spec], ".yaml"))
-
-
-def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    as_of = parse_as_of(args.as_of, stderr)
-    if as_of is None:
-        return EXIT_USAGE
-    try:
-        library = _load_library(args.packs)
-        files = expand(args.evidence, ".json")
-    except FileNotFoundError as exc:
-        stderr.write(f"carepolicy: {exc}\n")
-        return EXIT_USAGE
-    decisions: list[Decision] = []
-    status = EXIT_OK
-    idle = [pid for pid in library if not any(p.in_force(as_of) for p in library[pid])]
-    for pid in idle:
-        stderr.write(f"carepolicy: pack `{pid}` has no version in force on {as_of.isoformat()}\n")
-    if idle and len(idle) == len(library):
-        return EXIT_INVALID
-    for f in files:
-        try:
-            evidence = library.parse_evidence(f.read_bytes(), source=str(f))
-        except EvidenceError as exc:
-            _print_diagnostics(exc, stderr)
-            status = EXIT_INVALID
-            continue
-        try:
-            decisions.extend(library.evaluate_all(evidence, as_of))
-        except EvaluationError as exc:
-            stderr.write(f"error: {exc}\n")
-            status = EXIT_INVALID
-    if args.format == "json":
-        json.dump([d.model_dump(mode="json") for d in decisions], stdout, indent=2, sort_keys=True)
-        stdout.write("\n")
-    elif args.format == "text":
-        stdout.write("\n\n".join(d.explain() for d in decisions) + "\n")
-    else:
-        _table(decisions, as_of, stdout)
-    return status
 
 
 _COLOURS = {0: "green", 1: "cyan", 2: "yellow", 3: "red", 4: "bold red"}
