@@ -10,6 +10,7 @@ then :func:`evaluate` it over an :class:`Evidence` as of a date to get a
 
 from ._version import __version__
 from ._bulk import StreamResult, evaluate_stream
+from ._diff import PolicyDiff, ProviderChange, diff_packs
 from .decision import ActionItem, Decision, DecisionResult
 from .engine import PackLibrary, PolicyPack, evaluate
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
@@ -25,6 +26,9 @@ __all__ = [
     "evaluate",
     "evaluate_stream",
     "StreamResult",
+    "diff_packs",
+    "PolicyDiff",
+    "ProviderChange",
     "parse_evidence",
     "PolicyPack",
     "PackLibrary",

@@ -53,26 +53,14 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if args.detail is not None and fmt not in ("json", "jsonl"):
         stderr.write("carepolicy: --detail applies to --format json and jsonl\n")
         return EXIT_USAGE
-    if sum(e == "-" for e in args.evidence) > 1:
-        stderr.write("carepolicy: standard input (-) can be read once\n")
-        return EXIT_USAGE
     detail: Detail = args.detail or "full"
     as_of = parse_as_of(args.as_of, stderr)
     if as_of is None:
         return EXIT_USAGE
     try:
         library = _load_library(args.packs)
-        inputs: list[tuple[str, Path | None]] = []
-        for e in args.evidence:
-            if e == "-":
-                inputs.append(("-", None))
-            elif _is_lines(e) and not Path(e).is_dir():
-                if not Path(e).exists():
-                    raise FileNotFoundError(f"no such file or directory: {e}")
-                inputs.append(("lines", Path(e)))
-            else:
-                inputs.extend(("json", f) for f in expand([e], ".json"))
-    except FileNotFoundError as exc:
+        inputs = resolve_inputs(args.evidence)
+    except (FileNotFoundError, ValueError) as exc:
         stderr.write(f"carepolicy: {exc}\n")
         return EXIT_USAGE
     active = _in_force(library, as_of)
@@ -86,18 +74,8 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     stdin = getattr(args, "stdin", None) or sys.stdin.buffer
 
     def results() -> Iterator[StreamResult]:
-        for kind, path in inputs:
-            if kind == "json":
-                assert path is not None
-                yield from _stream(library, active, [(None, _read_json_file(path, progress))], as_of, detail, str(path))
-            elif kind == "lines":
-                assert path is not None
-                with open(path, "rb") as fh:
-                    yield from _stream(library, active, _counted(read_json_lines(fh, file=str(path)), progress),
-                                       as_of, detail, str(path))
-            else:
-                yield from _stream(library, active, _counted(read_json_lines(stdin, file="<stdin>"), progress),
-                                   as_of, detail, "<stdin>")
+        for file, records in records_of(inputs, stdin, progress):
+            yield from _stream(library, active, records, as_of, detail, file)
 
     failed = 0
     try:
@@ -132,6 +110,42 @@ def _quiet(stdout: IO[str]) -> None:
 
 # ----------------------------------------------------------------- reading
 
+Inputs = list[tuple[str, Path | None]]
+
+
+def resolve_inputs(paths: list[str]) -> Inputs:
+    """What to read, in order: ``("json", file)``, ``("lines", file)`` or ``("-", None)`` for standard input."""
+    from .cli import expand
+
+    if sum(e == "-" for e in paths) > 1:
+        raise ValueError("standard input (-) can be read once")
+    inputs: Inputs = []
+    for e in paths:
+        if e == "-":
+            inputs.append(("-", None))
+        elif _is_lines(e) and not Path(e).is_dir():
+            if not Path(e).exists():
+                raise FileNotFoundError(f"no such file or directory: {e}")
+            inputs.append(("lines", Path(e)))
+        else:
+            inputs.extend(("json", f) for f in expand([e], ".json"))
+    return inputs
+
+
+def records_of(inputs: Inputs, stdin: IO[bytes], progress: _Progress) -> Iterator[tuple[str, Iterator[tuple[int | None, Any]]]]:
+    """For each input, its name and its numbered records (JSON files: one record, no line number)."""
+    for kind, path in inputs:
+        if kind == "json":
+            assert path is not None
+            yield str(path), iter([(None, _read_json_file(path, progress))])
+        elif kind == "lines":
+            assert path is not None
+            with open(path, "rb") as fh:
+                yield str(path), _counted(read_json_lines(fh, file=str(path)), progress)
+        else:
+            yield "<stdin>", _counted(read_json_lines(stdin, file="<stdin>"), progress)
+
+
 
 def _read_json_file(path: Path, progress: _Progress) -> bytes | EvidenceError:
     """One record from a JSON file, refusing one larger than the evidence limit before reading it."""
@@ -148,13 +162,13 @@ def _read_json_file(path: Path, progress: _Progress) -> bytes | EvidenceError:
         return fh.read(MAX_JSON_BYTES + 1)
 
 
-def _counted(lines: Iterator[tuple[int, Any]], progress: _Progress) -> Iterator[tuple[int, Any]]:
+def _counted(lines: Iterator[tuple[int, Any]], progress: _Progress) -> Iterator[tuple[int | None, Any]]:
     for number, line in lines:
         progress.advance(len(line) + 1 if isinstance(line, bytes) else 0)
         yield number, line
 
 
-def _total_bytes(inputs: list[tuple[str, Path | None]]) -> int | None:
+def _total_bytes(inputs: Inputs) -> int | None:
     if any(kind == "-" for kind, _ in inputs):
         return None
     try:
@@ -265,10 +279,13 @@ class _Progress:
         self._done += size
 
     def tick(self, r: StreamResult) -> None:
+        self.tick_one(r.error is not None)
+
+    def tick_one(self, failed: bool) -> None:
         if not self._enabled:
             return
         self._count += 1
-        if r.error is not None:
+        if failed:
             self._failed += 1
         if self._count & 63:
             return
