@@ -67,18 +67,29 @@ def median_seconds(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
     return med, (max(times) - min(times)) / med if med else 0.0
 
 
-def run_child(argv: Sequence[str], stdin: Path | None = None) -> tuple[float, float, int]:
-    """Wall seconds, peak resident memory in MB (the child's own ru_maxrss) and the exit code of one command."""
-    start = time.perf_counter()
-    with open(os.devnull, "wb") as sink, (open(stdin, "rb") if stdin else open(os.devnull, "rb")) as source:
-        proc = subprocess.Popen(list(argv), stdin=source, stdout=sink, stderr=subprocess.PIPE, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err}")
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+_MEASURE = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+with open(os.devnull, "wb") as sink:
+    proc = subprocess.Popen(sys.argv[1:], stdout=sink, stderr=subprocess.PIPE)
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+sys.stderr.write(err.decode(errors="replace")[-2000:])
+"""
+
+
+def run_child(argv: Sequence[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak resident memory in MB (the command's own ru_maxrss) and the exit code of one command.
+
+    The command is started by a small fresh interpreter, so the memory it reports is the command's,
+    not the pages a fork of this (large) process would carry until exec.
+    """
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, cwd=ROOT)
+    wall, maxrss, code = done.stdout.split()
+    if int(code) not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} failed ({code}): {done.stderr}")
+    return float(wall), int(maxrss) / 1024, int(code)
 
 
 def median_child(argv: Sequence[str], repeats: int) -> tuple[float, float, float]:
