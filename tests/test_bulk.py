@@ -207,3 +207,19 @@ def test_script_detail_needs_a_json_format() -> None:
     proc = _script("evaluate", "examples", "--as-of", AS_OF, "--detail", "headline")
     assert (proc.returncode, proc.stdout) == (2, b"")
     assert proc.stderr == b"carepolicy: --detail applies to --format json and jsonl\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from carepolicy._cmd_evaluate import _Progress
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert _Progress(_Terminal(), 100)._enabled
+    assert not _Progress(io.StringIO(), 100)._enabled
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _Progress(_Terminal(), 100)._enabled

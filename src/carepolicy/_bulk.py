@@ -28,6 +28,7 @@ from .evidence import Evidence
 
 __all__ = ["Detail", "DETAILS", "StreamResult", "evaluate_stream", "read_json_lines", "Record"]
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 Detail = Literal["headline", "decisions", "full"]
 DETAILS: tuple[Detail, ...] = ("headline", "decisions", "full")
 Record = Union[Evidence, Mapping[str, Any], str, bytes]
@@ -68,7 +69,7 @@ class StreamResult:
         if self.error is None and self.detail == "full":
             assert self.decision is not None
             return self.decision.model_dump_json()
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return _ENCODE(self.to_dict())
 
     def _where(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
