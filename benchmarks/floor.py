@@ -18,7 +18,6 @@ from typing import Any, Callable
 
 from dateutil.relativedelta import relativedelta
 
-Tri = "bool | None"
 NO_DEFAULT = object()
 HARM = {"none": 0, "low": 1, "moderate": 2, "significant": 3, "severe": 4}
 

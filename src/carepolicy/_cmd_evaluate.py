@@ -47,7 +47,7 @@ def _is_lines(name: str) -> bool:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_library, expand, parse_as_of
+    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_library, parse_as_of
 
     fmt = args.format or ("jsonl" if any(_is_lines(e) for e in args.evidence) else "table")
     if args.detail is not None and fmt not in ("json", "jsonl"):
