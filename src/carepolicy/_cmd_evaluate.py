@@ -289,14 +289,14 @@ class _Progress:
             self._failed += 1
         if self._count & 63:
             return
-        if self._bar is None:
+        bar = self._bar
+        if bar is None:
             if time.monotonic() - self._start < self.DELAY:
                 return
-            self._open()
-        self._bar.update(self._task, completed=self._done,
-                         description=f"{self._count:,} results, {self._failed:,} failed")
+            bar = self._open()
+        bar.update(self._task, completed=self._done, description=f"{self._count:,} results, {self._failed:,} failed")
 
-    def _open(self) -> None:
+    def _open(self) -> Any:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
@@ -305,6 +305,7 @@ class _Progress:
                              TimeElapsedColumn(), console=console, transient=True)
         self._task = self._bar.add_task("evaluating", total=self._total)
         self._bar.start()
+        return self._bar
 
     def close(self) -> None:
         if self._bar is not None:
