@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,7 @@ import pytest
 
 from carepolicy import EvidenceError, PolicyError, evaluate, load_pack
 from carepolicy._reliability import (
-    DUPLICATE_KEYS,
     SPECS,
-    findings,
     largest_packs,
     map_leaves,
     is_date_text,
@@ -153,6 +153,33 @@ def test_cli_table_and_list(monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 0 and "no findings" in out and out.splitlines()[2].startswith("class ")
     code, out, _ = cli("reliability", "--list")
     assert code == 0 and all(name in out for name in SPECS)
+
+
+def test_a_worker_is_charged_only_its_own_memory() -> None:
+    """Regression: workers read `ru_maxrss`, which Linux carries over fork and exec, so workers started
+    from a long test session (300 MiB) were charged with the session's memory and over their bound."""
+    script = (
+        "import json, sys\n"
+        "big = bytearray(300 << 20)\n"
+        "big[::4096] = b'x' * len(big[::4096])\n"
+        "from carepolicy._reliability import run_battery\n"
+        "r = run_battery('fast', root=sys.argv[1], only=['fuzz/loader'], sizes={'fuzz/loader': 50}, jobs=1)\n"
+        "print(json.dumps(r['classes'][0]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    c = json.loads(proc.stdout)
+    assert c["tried"] == 50 and c["growth_mib"] < 100 and c["peak_mib"] < 250 and c["ok"], c
+
+
+def test_the_table_names_a_class_over_its_memory_bound() -> None:
+    from carepolicy._reliability import render_table
+
+    report = run_battery("fast", root=ROOT, only=["integrity/pin"], jobs=1)
+    report["classes"][0].update(over_memory=1, growth_mib=512.5, ok=False)
+    text = render_table(report)
+    assert "integrity/pin: the worker grew 512.5 MiB, over the class's 200 MiB bound" in text
+    assert "no findings" not in text
 
 
 def test_cli_examples_sets_the_size_of_the_chosen_classes(monkeypatch: pytest.MonkeyPatch) -> None:

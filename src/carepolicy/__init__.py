@@ -4,10 +4,13 @@ and evaluated over typed provider evidence.
 
 Load a pack with :func:`load_pack` (or every pack in a folder with :func:`load_packs`),
 then :func:`evaluate` it over an :class:`Evidence` as of a date to get a
-:class:`Decision` that names every rule, clause, deadline and missing piece of evidence.
+:class:`Decision` that names every rule, clause, deadline and missing piece of evidence;
+:func:`evaluate_stream` runs every pack over a stream of records in flat memory.
 """
 
 from ._version import __version__
+from ._bulk import StreamResult, evaluate_stream
+from ._diff import PolicyDiff, ProviderChange, diff_packs
 from .decision import ActionItem, Decision, DecisionResult
 from .engine import PackLibrary, PolicyPack, evaluate
 from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
@@ -21,6 +24,11 @@ __all__ = [
     "loads_pack",
     "load_packs",
     "evaluate",
+    "evaluate_stream",
+    "StreamResult",
+    "diff_packs",
+    "PolicyDiff",
+    "ProviderChange",
     "parse_evidence",
     "PolicyPack",
     "PackLibrary",

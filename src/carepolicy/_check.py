@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from ._suggest import did_you_mean

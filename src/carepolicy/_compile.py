@@ -270,7 +270,7 @@ class Compiler:
             if nums[1] == 0:
                 if if_zero is not None:
                     return if_zero
-                raise _evaluation_error(name, f"division by zero: the divisor is 0 for this provider",
+                raise _evaluation_error(name, "division by zero: the divisor is 0 for this provider",
                                         "declare `if_zero:` with the value the document implies")
             return nums[0] / nums[1]
 

@@ -214,7 +214,7 @@ def _local_type(inp: Any, scales: Mapping[str, Any]) -> tuple[ValueType | None, 
     def values_of(spec: Any, where: str) -> tuple[Any, ...] | None:
         if spec.type == "scale":
             if spec.scale is None:
-                problems.append((where or "type", f"a local `scale` finding names its scale: add `scale: <scale id>`", None))
+                problems.append((where or "type", "a local `scale` finding names its scale: add `scale: <scale id>`", None))
                 return None
             if spec.scale not in scales:
                 problems.append((where + ("." if where else "") + "scale", f"unknown scale `{spec.scale}`",

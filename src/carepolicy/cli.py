@@ -23,9 +23,9 @@ from ._text import escape
 from ._time import parse_date
 from .decision import SEVERITY_LABELS, Decision, decision_json_schema
 from .engine import PackLibrary
-from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, limit_diagnostics
+from .errors import Diagnostic, PackLoadError, PolicyError, limit_diagnostics
 from .evidence import evidence_json_schema
-from .loader import load_pack, load_pack_files, normalise_sha256, pack_json_schema, pin_diagnostics, read_file
+from .loader import load_pack, load_pack_files, normalise_sha256, pack_json_schema, pin_diagnostics
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -45,13 +45,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--format", choices=["text", "json"], default="text")
     add_pin_arguments(p)
 
-    p = sub.add_parser("evaluate", help="evaluate provider evidence against packs")
-    p.add_argument("evidence", nargs="+", help="evidence JSON files (or directories of them)")
-    p.add_argument("--packs", default="policies", help="a pack file or a directory of packs (default: policies)")
-    p.add_argument("--as-of", default=None, help="the date to decide as of, YYYY-MM-DD (default: today)")
-    p.add_argument("--format", choices=["table", "text", "json"], default="table")
-    add_pin_arguments(p)
-
     p = sub.add_parser("schema", help="print the JSON Schema of packs, their tests files, evidence or decisions")
     p.add_argument("which", choices=["pack", "tests", "evidence", "decision"])
     p.add_argument("--packs", default=None,
@@ -64,7 +57,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 # Commands that live in their own module `_cmd_<name>.py`, each with `add_parser(sub)` and
 # `run(args, stdout, stderr) -> int`.
-EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges", "migrate", "reliability", "inputs")
+EXTRA_COMMANDS = ("evaluate", "test", "explain", "graph", "timeline", "migrate", "reliability", "inputs",
+                  "population", "diff")
 
 
 def _command_module(name: str) -> Any:
@@ -165,8 +159,6 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     try:
         if args.command == "validate":
             return _validate(args, stdout, stderr)
-        if args.command == "evaluate":
-            return _evaluate(args, stdout, stderr)
         if args.command == "schema":
             return _schema(args, stdout)
         return int(_command_module(args.command).run(args, stdout, stderr))
@@ -291,50 +283,6 @@ def _load_library(spec: str) -> PackLibrary:
     if not path.exists():
         raise FileNotFoundError(f"no such pack file or directory: {spec}")
     return load_pack_files(expand([spec], ".yaml"))
-
-
-def _evaluate(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    as_of = parse_as_of(args.as_of, stderr)
-    if as_of is None:
-        return EXIT_USAGE
-    try:
-        library = _load_library(args.packs)
-        files = expand(args.evidence, ".json")
-    except FileNotFoundError as exc:
-        stderr.write(f"carepolicy: {exc}\n")
-        return EXIT_USAGE
-    check_pins([p for versions in library.values() for p in versions], args)
-    decisions: list[Decision] = []
-    status = EXIT_OK
-    idle = [pid for pid in library if not any(p.in_force(as_of) for p in library[pid])]
-    for pid in idle:
-        stderr.write(f"carepolicy: pack `{pid}` has no version in force on {as_of.isoformat()}\n")
-    if idle and len(idle) == len(library):
-        return EXIT_INVALID
-    for f in files:
-        try:
-            evidence = library.parse_evidence(read_file(str(f), max_bytes=None), source=str(f))
-        except PackLoadError as exc:  # not a readable regular file: say so, go on with the others
-            _print_diagnostics(exc, stderr)
-            status = EXIT_USAGE
-            continue
-        except EvidenceError as exc:
-            _print_diagnostics(exc, stderr)
-            status = max(status, EXIT_INVALID)
-            continue
-        try:
-            decisions.extend(library.evaluate_all(evidence, as_of))
-        except EvaluationError as exc:
-            stderr.write(f"error: {exc}\n")
-            status = max(status, EXIT_INVALID)
-    if args.format == "json":
-        json.dump([d.model_dump(mode="json") for d in decisions], stdout, indent=2, sort_keys=True)
-        stdout.write("\n")
-    elif args.format == "text":
-        stdout.write("\n\n".join(d.explain() for d in decisions) + "\n")
-    else:
-        _table(decisions, as_of, stdout)
-    return status
 
 
 _COLOURS = {0: "green", 1: "cyan", 2: "yellow", 3: "red", 4: "bold red"}

@@ -1,0 +1,328 @@
+"""``carepolicy evaluate``: every pack in force over provider evidence, as a stream.
+
+Evidence comes as JSON files (one record each, or directories of them) or JSON Lines
+(``.jsonl``/``.ndjson`` files, or ``-`` for standard input), one record per line. Every
+format but the table is written as it goes, so a national market runs in flat memory;
+``--format jsonl`` writes one line per decision and one line per refused record
+(``{"line": 17, "error": {...}}``) and carries on. The exit code is 1 when any record
+was refused. A progress bar appears on standard error for runs longer than a second
+when it is a terminal (never under ``NO_COLOR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from ._bulk import DETAILS, Detail, StreamResult, _in_force, _stream, read_json_lines
+from .errors import Diagnostic, EvidenceError, PackLoadError, PolicyError
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("evaluate", help="evaluate provider evidence against packs (JSON files or JSON Lines)")
+    p.add_argument("evidence", nargs="+",
+                   help="evidence: JSON files (or directories of them), JSON Lines files (.jsonl), or - for JSON Lines "
+                        "on standard input")
+    p.add_argument("--packs", default="policies", help="a pack file or a directory of packs (default: policies)")
+    p.add_argument("--as-of", default=None, help="the date to decide as of, YYYY-MM-DD (default: today)")
+    p.add_argument("--format", choices=["table", "text", "json", "jsonl"], default=None,
+                   help="table (default for JSON files), text, json (an array), or jsonl (one line per decision; "
+                        "default for JSON Lines input)")
+    p.add_argument("--detail", choices=list(DETAILS), default=None,
+                   help="with json or jsonl: how much of each decision to write: the headline, every decision's "
+                        "value with its rules and clauses, or the full explained decision with its trace (default)")
+    from .cli import add_pin_arguments
+
+    add_pin_arguments(p)
+
+
+def _is_lines(name: str) -> bool:
+    return name == "-" or name.endswith(JSONL_SUFFIXES)
+
+
+def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_library, check_pins, parse_as_of
+
+    fmt = args.format or ("jsonl" if any(_is_lines(e) for e in args.evidence) else "table")
+    if args.detail is not None and fmt not in ("json", "jsonl"):
+        stderr.write("carepolicy: --detail applies to --format json and jsonl\n")
+        return EXIT_USAGE
+    detail: Detail = args.detail or "full"
+    as_of = parse_as_of(args.as_of, stderr)
+    if as_of is None:
+        return EXIT_USAGE
+    try:
+        library = _load_library(args.packs)
+        inputs = resolve_inputs(args.evidence)
+    except (FileNotFoundError, ValueError) as exc:
+        stderr.write(f"carepolicy: {exc}\n")
+        return EXIT_USAGE
+    check_pins([p for versions in library.values() for p in versions], args)
+    active = _in_force(library, as_of)
+    for pid in library:
+        if not any(p.in_force(as_of) for p in library[pid]):
+            stderr.write(f"carepolicy: pack `{pid}` has no version in force on {as_of.isoformat()}\n")
+    if not active:
+        return EXIT_INVALID
+
+    progress = _Progress(stderr, _total_bytes(inputs))
+    stdin = getattr(args, "stdin", None) or sys.stdin.buffer
+
+    def results() -> Iterator[StreamResult]:
+        for file, records in records_of(inputs, stdin, progress):
+            yield from _stream(library, active, records, as_of, detail, file)
+
+    failed = 0
+    try:
+        if fmt == "jsonl":
+            failed = _write_lines(results(), stdout, progress)
+        elif fmt == "json":
+            failed = _write_array(results(), stdout, stderr, detail, progress)
+        elif fmt == "text":
+            failed = _write_text(results(), stdout, stderr, progress)
+        else:
+            failed = _write_table(results(), stdout, stderr, as_of, progress)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        _quiet(stdout)
+        return EXIT_OK
+    finally:
+        progress.close()
+    if failed and fmt == "jsonl":
+        stderr.write(f"carepolicy: {failed:,} record(s) or decision(s) failed; their lines carry an `error`\n")
+    if progress.unreadable:  # a file named on the command line could not be read at all: a usage error
+        return EXIT_USAGE
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def _quiet(stdout: IO[str]) -> None:
+    """After a broken pipe, send what is left in the buffer nowhere, so closing the stream cannot fail."""
+    try:
+        fd = stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+# ----------------------------------------------------------------- reading
+
+Inputs = list[tuple[str, Path | None]]
+
+
+def resolve_inputs(paths: list[str]) -> Inputs:
+    """What to read, in order: ``("json", file)``, ``("lines", file)`` or ``("-", None)`` for standard input."""
+    from .cli import expand
+
+    if sum(e == "-" for e in paths) > 1:
+        raise ValueError("standard input (-) can be read once")
+    inputs: Inputs = []
+    for e in paths:
+        if e == "-":
+            inputs.append(("-", None))
+        elif _is_lines(e) and not Path(e).is_dir():
+            if not Path(e).exists():
+                raise FileNotFoundError(f"no such file or directory: {e}")
+            inputs.append(("lines", Path(e)))
+        else:
+            inputs.extend(("json", f) for f in expand([e], ".json"))
+    return inputs
+
+
+def records_of(inputs: Inputs, stdin: IO[bytes], progress: _Progress) -> Iterator[tuple[str, Iterator[tuple[int | None, Any]]]]:
+    """For each input, its name and its numbered records (JSON files: one record, no line number)."""
+    for kind, path in inputs:
+        if kind == "json":
+            assert path is not None
+            yield str(path), iter([(None, _read_json_file(path, progress))])
+        elif kind == "lines":
+            assert path is not None
+            with open(path, "rb") as fh:
+                yield str(path), _counted(read_json_lines(fh, file=str(path)), progress)
+        else:
+            yield "<stdin>", _counted(read_json_lines(stdin, file="<stdin>"), progress)
+
+
+
+def _read_json_file(path: Path, progress: _Progress) -> bytes | PolicyError:
+    """One record from a JSON file; a file too large (CP405) or not a regular file (CP100) is an error result.
+
+    Never blocks on a fifo and never reads more than the evidence limit (see :func:`read_file`).
+    """
+    from ._vocabulary import MAX_JSON_BYTES
+    from .loader import read_file
+
+    try:
+        data = read_file(str(path), MAX_JSON_BYTES)
+    except PackLoadError as exc:
+        too_big = [d for d in exc.diagnostics if d.code == "CP102"]
+        if not too_big:
+            progress.unreadable += 1
+            return exc
+        return EvidenceError(f"evidence in {path} is too large", [Diagnostic(
+            code="CP405", file=str(path), path="$", message=too_big[0].message.replace("file is", "evidence is", 1),
+            hint="send one provider's record at a time")])
+    progress.advance(len(data))
+    return data
+
+
+def _counted(lines: Iterator[tuple[int, Any]], progress: _Progress) -> Iterator[tuple[int | None, Any]]:
+    for number, line in lines:
+        progress.advance(len(line) + 1 if isinstance(line, bytes) else 0)
+        yield number, line
+
+
+def _total_bytes(inputs: Inputs) -> int | None:
+    if any(kind == "-" for kind, _ in inputs):
+        return None
+    try:
+        return sum(p.stat().st_size for _, p in inputs if p is not None)
+    except OSError:
+        return None
+
+
+# ----------------------------------------------------------------- writing
+
+
+def _print_error(r: StreamResult, stderr: IO[str]) -> None:
+    from .cli import _print_diagnostics
+
+    assert r.error is not None
+    if r.pack_id is not None:  # the record is valid; one pack could not evaluate it
+        stderr.write(f"error: {r.error}\n")
+    else:
+        _print_diagnostics(r.error, stderr)
+
+
+def _write_lines(results: Iterator[StreamResult], stdout: IO[str], progress: _Progress) -> int:
+    failed = 0
+    write = stdout.write
+    for r in results:
+        if r.error is not None:
+            failed += 1
+        write(r.to_json() + "\n")
+        progress.tick(r)
+    return failed
+
+
+def _write_array(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], detail: str,
+                 progress: _Progress) -> int:
+    """A JSON array written as it goes, the same text ``json.dump(..., indent=2, sort_keys=True)`` gives."""
+    failed = 0
+    first = True
+    for r in results:
+        progress.tick(r)
+        if r.error is not None:
+            failed += 1
+            _print_error(r, stderr)
+            continue
+        data = r.decision.model_dump(mode="json") if detail == "full" and r.decision is not None else r.to_dict()
+        text = json.dumps(data, indent=2, sort_keys=True).replace("\n", "\n  ")
+        stdout.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    stdout.write("[]\n" if first else "\n]\n")
+    return failed
+
+
+def _write_text(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], progress: _Progress) -> int:
+    failed = 0
+    first = True
+    for r in results:
+        progress.tick(r)
+        if r.error is not None:
+            failed += 1
+            _print_error(r, stderr)
+            continue
+        assert r.decision is not None
+        stdout.write(("" if first else "\n\n") + r.decision.explain())
+        first = False
+    stdout.write("\n")
+    return failed
+
+
+def _write_table(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], as_of: date,
+                 progress: _Progress) -> int:
+    from .cli import _table
+
+    failed = 0
+    decisions = []
+    for r in results:
+        progress.tick(r)
+        if r.error is not None:
+            failed += 1
+            _print_error(r, stderr)
+            continue
+        assert r.decision is not None
+        decisions.append(r.decision)
+    _table(decisions, as_of, stdout)
+    return failed
+
+
+# ----------------------------------------------------------------- progress
+
+
+class _Progress:
+    """A progress bar on standard error, shown only when it is a terminal, without NO_COLOR, after a second."""
+
+    DELAY = 1.0
+
+    def __init__(self, stream: IO[str], total: int | None) -> None:
+        self._enabled = bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ \
+            and os.environ.get("TERM") != "dumb"
+        self._stream = stream
+        self._total = total
+        self._done = 0
+        self._records = 0
+        self._failed = 0
+        self._start = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
+        self._count = 0
+        self.unreadable = 0
+        """Files named on the command line that could not be read (not regular files, no permission)."""
+
+    def advance(self, size: int) -> None:
+        self._done += size
+
+    def tick(self, r: StreamResult) -> None:
+        self.tick_one(r.error is not None)
+
+    def tick_one(self, failed: bool) -> None:
+        if not self._enabled:
+            return
+        self._count += 1
+        if failed:
+            self._failed += 1
+        if self._count & 63:
+            return
+        bar = self._bar
+        if bar is None:
+            if time.monotonic() - self._start < self.DELAY:
+                return
+            bar = self._open()
+        bar.update(self._task, completed=self._done, description=f"{self._count:,} results, {self._failed:,} failed")
+
+    def _open(self) -> Any:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        console = Console(file=self._stream)
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                             TimeElapsedColumn(), console=console, transient=True)
+        self._task = self._bar.add_task("evaluating", total=self._total)
+        self._bar.start()
+        return self._bar
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
