@@ -237,7 +237,7 @@ class _Terminal(io.StringIO):
 
 
 def test_the_progress_bar_shows_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    from carepolicy._cmd_evaluate import _Progress
+    from carepolicy._cli.evaluate import Progress as _Progress
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")

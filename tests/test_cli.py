@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import carepolicy
 from carepolicy import Decision, load_pack
-from carepolicy.cli import main, parse_args, run
+from carepolicy.cli import build_parser, main, parse_args, run
 
 ROOT = Path(__file__).resolve().parent.parent
 EVERYTHING = "tests/data/packs/valid/everything.yaml"
@@ -111,7 +115,7 @@ def test_validate_unreadable_file_is_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        ([], "the following arguments are required: command"),
+        ([], "the following arguments are required: COMMAND"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["validate"], "the following arguments are required: packs"),
         (["validate", "--format", "xml", EVERYTHING], "invalid choice: 'xml'"),
@@ -454,3 +458,65 @@ def test_evaluate_refuses_an_evidence_fifo_and_goes_on(tmp_path: Path) -> None:
     assert code == 2
     assert err.startswith(f"{fifo}: error[CP100] cannot read the file: it is a named pipe (fifo)")
     assert [d["provider_id"] for d in json.loads(out)] == ["1-000000001"]
+
+
+# --------------------------------------------------------------------------- the command line as a package
+
+
+def test_version_names_the_package_and_the_pack_format(capsys: pytest.CaptureFixture[str]) -> None:
+    from carepolicy import __version__
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"carepolicy {__version__} (pack format 2)\n"
+
+
+def test_every_command_module_is_registered_under_its_own_name() -> None:
+    """A command module that is not in COMMANDS (or a name with no module) is an error, never skipped."""
+    from carepolicy._cli import COMMANDS
+
+    here = Path(carepolicy.__file__).parent / "_cli"
+    modules = {p.stem for p in here.glob("*.py")} - {"__init__", "common", "table"}
+    assert modules == set(COMMANDS)
+    for name, module in COMMANDS.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        module.add_parser(sub)
+        assert list(sub.choices) == [name], module.__name__
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(commands.choices) == list(COMMANDS)
+
+
+def test_building_the_parser_loads_no_engine() -> None:
+    """`carepolicy --help` imports the command modules only: no pydantic, YAML reader, engine or rich."""
+    script = ("import sys; from carepolicy.cli import build_parser; build_parser().format_help(); "
+              "heavy = ('pydantic', 'yaml', 'rich', 'networkx', 'holidays', 'carepolicy.engine', 'carepolicy.models'); "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_the_package_resolves_every_public_name_when_first_used() -> None:
+    script = ("import sys, carepolicy; before = 'carepolicy.engine' in sys.modules; "
+              "names = [n for n in carepolicy.__all__ if getattr(carepolicy, n) is None]; "
+              "print(before, names, 'carepolicy.engine' in sys.modules, set(carepolicy.__all__) <= set(dir(carepolicy)))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "[]", "True", "True"]
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        carepolicy.nope  # noqa: B018
+    assert set(carepolicy._HOMES) == set(carepolicy.__all__) - {"__version__"}
+
+
+def test_run_takes_a_command_line_as_well_as_parsed_arguments() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["validate", EVERYTHING], out, err) == 0
+    assert out.getvalue() == cli("validate", EVERYTHING)[1]
+
+
+def test_the_commands_detail_levels_are_the_apis() -> None:
+    from carepolicy._bulk import DETAILS
+    from carepolicy._cli.evaluate import DETAILS as CLI_DETAILS
+
+    assert CLI_DETAILS == DETAILS

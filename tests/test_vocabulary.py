@@ -323,6 +323,23 @@ def test_migrate_command_moves_a_layout_1_record_and_lists_what_no_pack_reads(tm
     load_packs(ROOT / "policies").parse_evidence(new)  # the result is a valid layout-2 record
 
 
+def test_migrate_reports_a_record_it_cannot_read_and_goes_on(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"provider": {"id": "p1", "name": "A", "service_type": "nursing"},
+                                "assessment": {"risk_profile_score": 22}}))
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"provider": {"id": "p2",\n  "id": "p3"}}')
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["migrate", "--in-place", "--packs", str(ROOT / "policies"), str(broken), str(listed), str(good)], out, err)
+    assert code == 1
+    assert f"{broken}: error[CP403] duplicate key `id` in the evidence json" in err.getvalue()
+    assert f"carepolicy: {listed}: an evidence record is a JSON object" in err.getvalue()
+    assert json.loads(good.read_text())["local"] == {"lancashire": {"risk_profile_score": 22}}  # the good one moved
+    assert run(["migrate", "--in-place", "--packs", str(ROOT / "policies"), str(tmp_path / "nope.json")], out, err) == 2
+
+
 # =========================================================================== window edges, stated exactly
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-import io
 import json
 import math
 import os
@@ -1505,7 +1504,7 @@ def _run_concurrency_load(ctx: _Ctx, rec: _Recorder) -> None:
 # ------------------------------------------------------------------------------- integrity/pin
 
 
-def _pin_refused_with_cp112(data: bytes, pin: str, name: str) -> Outcome:
+def _pin_refused_with_cp114(data: bytes, pin: str, name: str) -> Outcome:
     try:
         loads_pack(data, name, sha256=pin)
     except PackLoadError as exc:
@@ -1518,14 +1517,14 @@ def _pin_refused_with_cp112(data: bytes, pin: str, name: str) -> Outcome:
 
 
 def _pin_on_the_command_line(path: Path, pin: str) -> Outcome:
-    from .cli import parse_args, run
-
-    out, err = io.StringIO(), io.StringIO()
+    """``carepolicy validate --pin`` run as a command (``python -m carepolicy``), as a council's job would."""
     pack = load_pack(path)
-    code = run(parse_args(["validate", str(path), "--pin", f"{pack.id}={pin}"]), out, err)
+    proc = subprocess.run([sys.executable, "-m", "carepolicy", "validate", str(path), "--pin", f"{pack.id}={pin}"],
+                          capture_output=True, text=True, timeout=60)
+    code = proc.returncode
     if pin == pack.sha256:
         return ("accepted", None) if code == 0 else ("mismatch", f"validate --pin with the right hash: exit {code}")
-    if code == 1 and "error[CP114]" in err.getvalue():
+    if code == 1 and "error[CP114]" in proc.stderr:
         return "located", None
     return "mismatch", f"validate --pin with a wrong hash: exit {code}"
 
@@ -1540,9 +1539,9 @@ def _cases_pin(ctx: _Ctx) -> Cases:
         changed, what = mutate_once(data, ctx.rng("pin", name))
         out += [
             (f"{name}: the right pin", partial(classify_pack_bytes, data, name, sha256=digest)),
-            (f"{name}: a wrong pin", partial(_pin_refused_with_cp112, data, wrong, name)),
+            (f"{name}: a wrong pin", partial(_pin_refused_with_cp114, data, wrong, name)),
             (f"{name}: the right pin, upper case", partial(classify_pack_bytes, data, name, sha256=digest.upper())),
-            (f"{name}: the right pin on a changed file ({what})", partial(_pin_refused_with_cp112, changed, digest, name)),
+            (f"{name}: the right pin on a changed file ({what})", partial(_pin_refused_with_cp114, changed, digest, name)),
             (f"{name}: validate --pin right", partial(_pin_on_the_command_line, path, digest)),
             (f"{name}: validate --pin wrong", partial(_pin_on_the_command_line, path, wrong)),
         ]

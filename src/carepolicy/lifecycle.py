@@ -782,3 +782,11 @@ def _event(event: CaseEvent | Mapping[str, Any]) -> CaseEvent:
         if all(d.code == "CP401" for d in problems):
             raise EvidenceError(f"the event's evidence is not valid ({len(problems)} problem(s))", problems) from None
         raise TransitionError(f"not a case event ({len(problems)} problem(s))", problems) from None
+
+
+class EventsFile(_Frozen):
+    """A provider's case history as ``carepolicy timeline`` reads it: the events, and optionally who and when it opened."""
+
+    provider_id: str | None = None
+    opened_on: date | None = None
+    events: list[CaseEvent]

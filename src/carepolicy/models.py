@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ._time import Duration, parse_date, parse_duration
+from ._version import PACK_FORMAT
 
 __all__ = [
     "Pack",
@@ -72,7 +73,7 @@ __all__ = [
     "OPERATORS",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = PACK_FORMAT
 
 
 class _Model(BaseModel):

@@ -6,6 +6,9 @@ import argparse
 import json
 from typing import IO, Any
 
+from .common import EXIT_OK, EXIT_USAGE, load_library, parse_as_of
+from .evaluate import quiet
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("population",
@@ -19,8 +22,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from ._market import MAX_PROVIDERS, generate
-    from .cli import EXIT_OK, EXIT_USAGE, _load_library, parse_as_of
+    from .._market import MAX_PROVIDERS, generate
 
     if not 0 <= args.providers <= MAX_PROVIDERS:
         stderr.write(f"carepolicy: --providers {args.providers:,} is outside 0 to {MAX_PROVIDERS:,}\n")
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if as_of is None:
         return EXIT_USAGE
     try:
-        library = _load_library(args.packs)
+        library = load_library(args.packs)
     except FileNotFoundError as exc:
         stderr.write(f"carepolicy: {exc}\n")
         return EXIT_USAGE
@@ -40,9 +42,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         for record in generate(packs, args.providers, args.seed, as_of):
             out.write(dumps(record) + "\n")
     except BrokenPipeError:
-        from ._cmd_evaluate import _quiet
-
-        _quiet(out)
+        quiet(out)
     finally:
         if out is not stdout:
             out.close()

@@ -1,52 +1,16 @@
-"""``carepolicy explain``: a pack in plain words, or one decision with the rule-by-rule trace."""
+"""A pack in plain words: what it reads, each decision's bands or rows, its outcomes and ladder, with clauses."""
 
 from __future__ import annotations
 
-import argparse
-from typing import IO, Any
-
-from .loader import load_pack, read_file
-from .lifecycle import describe as condition_text
 from ._vocabulary import resolve_inputs
+from .lifecycle import describe as condition_text
 from .models import BandsDecision, Pack
 
-
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser("explain", help="describe a pack in plain words, or explain its decision for evidence")
-    p.add_argument("pack", help="a pack file")
-    p.add_argument("evidence", nargs="?", help="evidence JSON: explain the decision for it")
-    p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: today)")
-    p.add_argument("--explain", choices=["fails", "full"], default="full",
-                   help="with evidence: `full` lists every rule checked, `fails` only those that did not hold")
-    from .cli import add_pin_arguments
-
-    add_pin_arguments(p)
+__all__ = ["pack_in_words"]
 
 
-def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .cli import check_pins
-
-    pack = load_pack(args.pack)
-    check_pins([pack], args)
-    if args.evidence is None:
-        stdout.write(describe(pack.model) + "\n")
-        return 0
-    from .cli import parse_as_of
-
-    as_of = parse_as_of(args.as_of, stderr)
-    if as_of is None:
-        return 2
-    decision = pack.evaluate(read_file(args.evidence, max_bytes=None), as_of)  # a fifo or a device is refused
-    stdout.write(decision.explain() + "\n")
-    stdout.write("trace:\n")
-    for step in decision.trace:
-        if args.explain == "fails" and step.result == "true":
-            continue
-        stdout.write(f"  {step.decision:24} {step.rule:32} {step.result}\n")
-    return 0
-
-
-def describe(pack: Pack) -> str:
+def pack_in_words(pack: Pack) -> str:
+    """What ``carepolicy explain PACK`` prints: the pack as its authors would read it aloud, clause by clause."""
     m = pack.pack
     lines = [f"{m.authority.name}: {m.title}", f"pack `{m.id}` v{m.version}, in force from {m.effective_from}"
              + (f" to {m.effective_to}" if m.effective_to else ""),

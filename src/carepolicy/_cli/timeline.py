@@ -9,23 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from ._time import parse_date
-from .errors import PackLoadError
-from .lifecycle import CaseEvent, simulate
-from .loader import load_pack, read_file
-
-
-class EventsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    provider_id: str | None = None
-    opened_on: date | None = None
-    events: list[CaseEvent]
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: Any) -> None:
@@ -39,7 +25,12 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+    from pydantic import ValidationError
+
+    from .._time import parse_date
+    from ..errors import PackLoadError
+    from ..lifecycle import EventsFile, simulate
+    from ..loader import load_pack, read_file
 
     try:
         until = parse_date(args.until)

@@ -7,8 +7,7 @@ import json
 from datetime import date
 from typing import IO, Any
 
-from ._burden import TRIES, WITNESSES, burden
-from .loader import load_pack
+from .common import EXIT_OK, EXIT_USAGE, parse_as_of
 
 
 def add_parser(sub: Any) -> None:
@@ -20,13 +19,14 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .cli import parse_as_of
+    from .._burden import TRIES, WITNESSES, burden
+    from ..loader import load_pack
 
     pack = load_pack(args.pack)
     meta = pack.model.pack
     as_of = parse_as_of(args.as_of, stderr)
     if as_of is None:
-        return 2
+        return EXIT_USAGE
     if not pack.in_force(as_of):
         as_of = max(meta.effective_from, min(as_of, meta.effective_to or date.max))
     found, tried = burden(pack, as_of, seed=args.seed)
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
                    "values": {v: [{"inputs": [{"input": k, "value": _plain(x)} for k, x in w.inputs]} for w in ws]
                               for v, ws in found.items()}}, stdout, indent=2)
         stdout.write("\n")
-        return 0
+        return EXIT_OK
     stdout.write(f"{meta.authority.name}: `{meta.headline}` of `{pack.id}` v{pack.version}, as of {as_of.isoformat()}\n"
                  f"fewest inputs found to decide each value ({tried} records tried, up to {WITNESSES} per value "
                  f"reduced; a search, not a proof)\n\n")
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         for w in witnesses[:3]:
             stdout.write("  " + ", ".join(f"{k} = {_words(x)}" for k, x in w.inputs) + "\n")
         stdout.write("\n")
-    return 0
+    return EXIT_OK
 
 
 def _plain(x: Any) -> Any:

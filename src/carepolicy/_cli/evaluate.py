@@ -19,10 +19,26 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from ._bulk import DETAILS, Detail, StreamResult, _in_force, _stream, read_json_lines
-from .errors import Diagnostic, EvidenceError, PackLoadError, PolicyError
+from .common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_pin_arguments,
+    check_pins,
+    expand,
+    load_library,
+    parse_as_of,
+    print_diagnostics,
+    read_evidence_file,
+)
+
+if TYPE_CHECKING:
+    from .._bulk import Detail, StreamResult
+    from ..errors import PolicyError
+
+DETAILS = ("headline", "decisions", "full")
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -40,8 +56,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--detail", choices=list(DETAILS), default=None,
                    help="with json or jsonl: how much of each decision to write: the headline, every decision's "
                         "value with its rules and clauses, or the full explained decision with its trace (default)")
-    from .cli import add_pin_arguments
-
     add_pin_arguments(p)
 
 
@@ -50,7 +64,7 @@ def _is_lines(name: str) -> bool:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_library, check_pins, parse_as_of
+    from .._bulk import _in_force, _stream
 
     fmt = args.format or ("jsonl" if any(_is_lines(e) for e in args.evidence) else "table")
     if args.detail is not None and fmt not in ("json", "jsonl"):
@@ -61,7 +75,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if as_of is None:
         return EXIT_USAGE
     try:
-        library = _load_library(args.packs)
+        library = load_library(args.packs)
         inputs = resolve_inputs(args.evidence)
     except (FileNotFoundError, ValueError) as exc:
         stderr.write(f"carepolicy: {exc}\n")
@@ -74,7 +88,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if not active:
         return EXIT_INVALID
 
-    progress = _Progress(stderr, _total_bytes(inputs))
+    progress = Progress(stderr, total_bytes(inputs))
     stdin = getattr(args, "stdin", None) or sys.stdin.buffer
 
     def results() -> Iterator[StreamResult]:
@@ -92,7 +106,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         else:
             failed = _write_table(results(), stdout, stderr, as_of, progress)
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly
-        _quiet(stdout)
+        quiet(stdout)
         return EXIT_OK
     finally:
         progress.close()
@@ -103,7 +117,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     return EXIT_INVALID if failed else EXIT_OK
 
 
-def _quiet(stdout: IO[str]) -> None:
+def quiet(stdout: IO[str]) -> None:
     """After a broken pipe, send what is left in the buffer nowhere, so closing the stream cannot fail."""
     try:
         fd = stdout.fileno()
@@ -121,8 +135,6 @@ Inputs = list[tuple[str, Path | None]]
 
 def resolve_inputs(paths: list[str]) -> Inputs:
     """What to read, in order: ``("json", file)``, ``("lines", file)`` or ``("-", None)`` for standard input."""
-    from .cli import expand
-
     if sum(e == "-" for e in paths) > 1:
         raise ValueError("standard input (-) can be read once")
     inputs: Inputs = []
@@ -138,8 +150,10 @@ def resolve_inputs(paths: list[str]) -> Inputs:
     return inputs
 
 
-def records_of(inputs: Inputs, stdin: IO[bytes], progress: _Progress) -> Iterator[tuple[str, Iterator[tuple[int | None, Any]]]]:
+def records_of(inputs: Inputs, stdin: IO[bytes], progress: Progress) -> Iterator[tuple[str, Iterator[tuple[int | None, Any]]]]:
     """For each input, its name and its numbered records (JSON files: one record, no line number)."""
+    from .._bulk import read_json_lines
+
     for kind, path in inputs:
         if kind == "json":
             assert path is not None
@@ -152,36 +166,28 @@ def records_of(inputs: Inputs, stdin: IO[bytes], progress: _Progress) -> Iterato
             yield "<stdin>", _counted(read_json_lines(stdin, file="<stdin>"), progress)
 
 
-
-def _read_json_file(path: Path, progress: _Progress) -> bytes | PolicyError:
-    """One record from a JSON file; a file too large (CP405) or not a regular file (CP100) is an error result.
-
-    Never blocks on a fifo and never reads more than the evidence limit (see :func:`read_file`).
-    """
-    from ._vocabulary import MAX_JSON_BYTES
-    from .loader import read_file
+def _read_json_file(path: Path, progress: Progress) -> bytes | PolicyError:
+    """One record from a JSON file; one too large (CP405) or not a regular file (CP100) is an error result."""
+    from ..errors import EvidenceError, PackLoadError
 
     try:
-        data = read_file(str(path), MAX_JSON_BYTES)
+        data = read_evidence_file(str(path))
+    except EvidenceError as exc:
+        return exc
     except PackLoadError as exc:
-        too_big = [d for d in exc.diagnostics if d.code == "CP102"]
-        if not too_big:
-            progress.unreadable += 1
-            return exc
-        return EvidenceError(f"evidence in {path} is too large", [Diagnostic(
-            code="CP405", file=str(path), path="$", message=too_big[0].message.replace("file is", "evidence is", 1),
-            hint="send one provider's record at a time")])
+        progress.unreadable += 1
+        return exc
     progress.advance(len(data))
     return data
 
 
-def _counted(lines: Iterator[tuple[int, Any]], progress: _Progress) -> Iterator[tuple[int | None, Any]]:
+def _counted(lines: Iterator[tuple[int, Any]], progress: Progress) -> Iterator[tuple[int | None, Any]]:
     for number, line in lines:
         progress.advance(len(line) + 1 if isinstance(line, bytes) else 0)
         yield number, line
 
 
-def _total_bytes(inputs: Inputs) -> int | None:
+def total_bytes(inputs: Inputs) -> int | None:
     if any(kind == "-" for kind, _ in inputs):
         return None
     try:
@@ -194,16 +200,14 @@ def _total_bytes(inputs: Inputs) -> int | None:
 
 
 def _print_error(r: StreamResult, stderr: IO[str]) -> None:
-    from .cli import _print_diagnostics
-
     assert r.error is not None
     if r.pack_id is not None:  # the record is valid; one pack could not evaluate it
         stderr.write(f"error: {r.error}\n")
     else:
-        _print_diagnostics(r.error, stderr)
+        print_diagnostics(r.error, stderr)
 
 
-def _write_lines(results: Iterator[StreamResult], stdout: IO[str], progress: _Progress) -> int:
+def _write_lines(results: Iterator[StreamResult], stdout: IO[str], progress: Progress) -> int:
     failed = 0
     write = stdout.write
     for r in results:
@@ -215,7 +219,7 @@ def _write_lines(results: Iterator[StreamResult], stdout: IO[str], progress: _Pr
 
 
 def _write_array(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], detail: str,
-                 progress: _Progress) -> int:
+                 progress: Progress) -> int:
     """A JSON array written as it goes, the same text ``json.dump(..., indent=2, sort_keys=True)`` gives."""
     failed = 0
     first = True
@@ -233,7 +237,7 @@ def _write_array(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[st
     return failed
 
 
-def _write_text(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], progress: _Progress) -> int:
+def _write_text(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], progress: Progress) -> int:
     failed = 0
     first = True
     for r in results:
@@ -250,8 +254,8 @@ def _write_text(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str
 
 
 def _write_table(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], as_of: date,
-                 progress: _Progress) -> int:
-    from .cli import _table
+                 progress: Progress) -> int:
+    from .table import headline_table
 
     failed = 0
     decisions = []
@@ -263,14 +267,14 @@ def _write_table(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[st
             continue
         assert r.decision is not None
         decisions.append(r.decision)
-    _table(decisions, as_of, stdout)
+    headline_table(decisions, as_of, stdout)
     return failed
 
 
 # ----------------------------------------------------------------- progress
 
 
-class _Progress:
+class Progress:
     """A progress bar on standard error, shown only when it is a terminal, without NO_COLOR, after a second."""
 
     DELAY = 1.0

@@ -24,9 +24,13 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from ._diff import DecisionChange, PolicyDiff, ProviderChange, Side, _compare
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, load_library, parse_as_of, print_diagnostics
+from .evaluate import Progress, quiet, records_of, resolve_inputs, total_bytes
+
+if TYPE_CHECKING:
+    from .._diff import DecisionChange, PolicyDiff, ProviderChange, Side
 
 
 def add_parser(sub: Any) -> None:
@@ -44,9 +48,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from ._cmd_evaluate import _Progress, _total_bytes, resolve_inputs, records_of
-    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_library, parse_as_of
-    from .loader import load_pack
+    from .._diff import PolicyDiff, _compare
+    from ..loader import load_pack
 
     def fail(message: str) -> int:
         stderr.write(f"carepolicy: {message}\n")
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
                     return fail(f"`{p}` is a directory: give two pack files, or one directory with --from-date and --to-date")
             old, new = load_pack(args.packs[0]), load_pack(args.packs[1])
         else:
-            library = _load_library(args.packs[0])
+            library = load_library(args.packs[0])
             ids = list(library)
             if args.pack is None and len(ids) != 1:
                 return fail(f"`{args.packs[0]}` holds {len(ids)} packs: name one with --pack ({', '.join(ids)})")
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if old.id != new.id:
         stderr.write(f"carepolicy: note: comparing two different packs, `{old.id}` and `{new.id}`\n")
 
-    progress = _Progress(stderr, _total_bytes(inputs))
+    progress = Progress(stderr, total_bytes(inputs))
     stdin = getattr(args, "stdin", None) or sys.stdin.buffer
     report = PolicyDiff(old, new, d1, d2)
 
@@ -112,13 +115,11 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
 
     try:
         if args.format == "table":
-            _table(changes(), report, args.limit, stdout, stderr)
+            _change_table(changes(), report, args.limit, stdout, stderr)
         else:
             _stream(changes(), report, args.format, stdout)
     except BrokenPipeError:
-        from ._cmd_evaluate import _quiet
-
-        _quiet(stdout)
+        quiet(stdout)
         return EXIT_OK
     finally:
         progress.close()
@@ -158,11 +159,10 @@ def _shown(c: DecisionChange) -> str:
     return f"{a} -> {b}{sev}"
 
 
-def _table(changes: Iterator[ProviderChange], report: PolicyDiff, limit: int, stdout: IO[str], stderr: IO[str]) -> None:
+def _change_table(changes: Iterator[ProviderChange], report: PolicyDiff, limit: int, stdout: IO[str], stderr: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .cli import _print_diagnostics
 
     listed: list[ProviderChange] = []
     refusals = 0
@@ -171,7 +171,7 @@ def _table(changes: Iterator[ProviderChange], report: PolicyDiff, limit: int, st
             refusals += 1
             if refusals <= limit:
                 for err in dict.fromkeys(e for e in (c.refused_before, c.refused_after) if e is not None):
-                    _print_diagnostics(err, stderr)
+                    print_diagnostics(err, stderr)
         elif c.changed and len(listed) < limit:
             listed.append(c)
     if refusals > limit:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from ._migrate import migrate_record
-from .engine import PackLibrary, PolicyPack
-from .loader import load_pack, load_packs
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, print_diagnostics, read_evidence_file
+
+if TYPE_CHECKING:
+    from ..engine import PackLibrary, PolicyPack
 
 
 def add_parser(sub: Any) -> None:
@@ -24,17 +25,32 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    where = Path(args.packs)
-    packs: PackLibrary | list[PolicyPack] = load_packs(where) if where.is_dir() else [load_pack(where)]
+    from .._migrate import migrate_record
+    from .._vocabulary import read_json
+    from ..errors import EvidenceError, PackLoadError
+    from ..loader import load_pack, load_packs
+
     if not args.in_place and len(args.records) != 1:
         stderr.write("carepolicy: name one record to print, or use --in-place\n")
-        return 2
-    for name in args.records:
-        path = Path(name)
-        record = json.loads(path.read_text(encoding="utf-8"))
+        return EXIT_USAGE
+    where = Path(args.packs)
+    packs: PackLibrary | list[PolicyPack] = load_packs(where) if where.is_dir() else [load_pack(where)]
+    status = EXIT_OK
+    for name in args.records:  # one record that cannot be read or is not JSON is reported, and the rest go on
+        try:
+            record = read_json(read_evidence_file(name), source=name)
+        except PackLoadError as exc:
+            print_diagnostics(exc, stderr)
+            status = EXIT_USAGE
+            continue
+        except EvidenceError as exc:
+            print_diagnostics(exc, stderr)
+            status = max(status, EXIT_INVALID)
+            continue
         if not isinstance(record, dict):
-            stderr.write(f"carepolicy: {name}: an evidence record is a json object\n")
-            return 1
+            stderr.write(f"carepolicy: {name}: an evidence record is a JSON object\n")
+            status = max(status, EXIT_INVALID)
+            continue
         result = migrate_record(record, packs)
         for old, new in result.moved:
             stderr.write(f"{name}: moved `{old}` to `{new}`\n")
@@ -44,7 +60,7 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
             stderr.write(f"{name}: kept `{new}`: it already held a different value\n")
         text = json.dumps(result.record, indent=2, ensure_ascii=False) + "\n"
         if args.in_place:
-            path.write_text(text, encoding="utf-8")
+            Path(name).write_text(text, encoding="utf-8")
         else:
             stdout.write(text)
-    return 0
+    return status

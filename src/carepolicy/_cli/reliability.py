@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import IO, Any
 
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("reliability", help="run the reliability battery (hostile packs and evidence, fuzzing, "
@@ -23,19 +25,19 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from ._reliability import SPECS, render_table, run_battery
+    from .._reliability import SPECS, render_table, run_battery
 
     tier = "deep" if args.deep else "fast"
     if args.list:
         for s in SPECS.values():
             stdout.write(f"{s.name:22} {s.size[tier]:>8,} {s.unit}; each case within {s.bound_ms / 1000:g} s "
                          f"and {s.bound_mib:g} MiB, killed after {s.timeout_s:g} s\n    {s.what}\n")
-        return 0
+        return EXIT_OK
     try:
         import hypothesis  # noqa: F401
     except ImportError:
         stderr.write("carepolicy: the reliability battery needs the dev extra: pip install 'carepolicy[dev]'\n")
-        return 2
+        return EXIT_USAGE
     names = list(args.only or SPECS)
     sizes = {n: args.examples for n in SPECS if args.examples is not None and any(
         n == o or n.startswith(o) for o in names)} or None
@@ -47,10 +49,10 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
                              scale=args.scale, progress=progress if args.verbose else None)
     except (FileNotFoundError, ValueError) as exc:
         stderr.write(f"carepolicy: {exc}\n")
-        return 2
+        return EXIT_USAGE
     if args.format == "json":
         json.dump(report, stdout, indent=2, sort_keys=True)
         stdout.write("\n")
     else:
         stdout.write(render_table(report) + "\n")
-    return 0 if all(c["ok"] for c in report["classes"]) else 1
+    return EXIT_OK if all(c["ok"] for c in report["classes"]) else EXIT_INVALID
