@@ -21,7 +21,7 @@ _HOMES = {
     "PackLibrary": ".engine", "PolicyPack": ".engine", "evaluate": ".engine",
     "Diagnostic": ".errors", "EvaluationError": ".errors", "EvidenceError": ".errors", "PackLoadError": ".errors",
     "PolicyError": ".errors", "TransitionError": ".errors",
-    "Evidence": ".evidence", "evidence_json_schema": ".evidence", "parse_evidence": ".evidence",
+    "Evidence": ".evidence", "evidence_json_schema": ".evidence", "parse_evidence": "._vocabulary",
     "Case": ".lifecycle", "CaseEvent": ".lifecycle", "advance": ".lifecycle", "due": ".lifecycle",
     "open_case": ".lifecycle", "simulate": ".lifecycle",
     "load_pack": ".loader", "load_packs": ".loader", "loads_pack": ".loader", "pack_json_schema": ".loader",
@@ -30,10 +30,11 @@ _HOMES = {
 if TYPE_CHECKING:
     from ._bulk import StreamResult, evaluate_stream
     from ._diff import PolicyDiff, ProviderChange, diff_packs
+    from ._vocabulary import parse_evidence
     from .decision import ActionItem, Decision, DecisionResult
     from .engine import PackLibrary, PolicyPack, evaluate
     from .errors import Diagnostic, EvaluationError, EvidenceError, PackLoadError, PolicyError, TransitionError
-    from .evidence import Evidence, evidence_json_schema, parse_evidence
+    from .evidence import Evidence, evidence_json_schema
     from .lifecycle import Case, CaseEvent, advance, due, open_case, simulate
     from .loader import load_pack, load_packs, loads_pack, pack_json_schema
 

@@ -733,6 +733,14 @@ def validate_record(model: type[Evidence], data: Any, *, source: str | None = No
     return record
 
 
+def parse_evidence(data: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
+    """Validate the shared facts of a record (local findings unchecked); raise :class:`EvidenceError`.
+
+    Packs validate records with their own models (:meth:`carepolicy.PolicyPack.parse_evidence`).
+    """
+    return validate_record(Evidence, data, source=source)
+
+
 def _namespace_typos(data: Any, vocabulary: EvidenceModels | None, source: str | None) -> list[Diagnostic]:
     """Findings under an authority no pack here knows, whose name is close to one it does."""
     if vocabulary is None or not isinstance(data, dict) or not isinstance(data.get("local"), dict):

@@ -19,7 +19,6 @@ dates are ISO ``YYYY-MM-DD`` text between 1900 and 2899.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -38,7 +37,6 @@ __all__ = [
     "EVENT_FIELDS",
     "EARLIEST",
     "LATEST",
-    "parse_evidence",
     "evidence_json_schema",
 ]
 
@@ -229,16 +227,6 @@ class Evidence(_Strict):
         default=None, description="each authority's own findings, keyed by its id; declared by its packs",
         json_schema_extra={"propertyNames": _KEY_SCHEMA},
     )
-
-
-def parse_evidence(data: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
-    """Validate the shared facts of a record (local findings unchecked); raise :class:`EvidenceError`.
-
-    Packs validate records with their own models (:meth:`carepolicy.PolicyPack.parse_evidence`).
-    """
-    from ._vocabulary import validate_record
-
-    return validate_record(Evidence, data, source=source)
 
 
 def evidence_json_schema() -> dict[str, Any]:
