@@ -249,7 +249,7 @@ class Facts:
 
 
 def prepare(model: Any, specs: dict[str, Any]) -> Facts:
-    from ._check import pack_conditions, walk_conditions
+    from ._check import input_tests, walk_conditions
 
     refs: set[str] = set()
     thresholds: dict[str, set[float]] = {}
@@ -260,26 +260,18 @@ def prepare(model: Any, specs: dict[str, Any]) -> Facts:
     for d in model.decisions:
         if isinstance(d, BandsDecision):
             thresholds.setdefault(d.input, set()).update(x for b in d.bands for x in (b.min, b.max, b.below) if x is not None)
-    for cond, _, _ in pack_conditions(model):
-        for leaf, _ in walk_conditions(cond, ()):
-            if not isinstance(leaf, Test):
-                continue
-            kind, subject = leaf.subject
-            if kind == "decision":
-                continue
-            subjects = [subject] if kind == "input" else list(subject)
-            op, arg = leaf.operator
-            if hasattr(arg, "input"):
-                refs.add(arg.input)
-                refs.update(subjects)
-            elif op in ("within", "older_than"):
-                for n in subjects:
-                    windows.setdefault(n, set()).add(arg)
-            else:
-                values = arg if isinstance(arg, list) else [arg]
-                for n in subjects:
-                    thresholds.setdefault(n, set()).update(
-                        v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
+    for subjects, op, arg, _ in input_tests(model):
+        if hasattr(arg, "input"):
+            refs.add(arg.input)
+            refs.update(subjects)
+        elif op in ("within", "older_than"):
+            for n in subjects:
+                windows.setdefault(n, set()).add(arg)
+        else:
+            values = arg if isinstance(arg, list) else [arg]
+            for n in subjects:
+                thresholds.setdefault(n, set()).update(
+                    v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
     order = {d.id: i for i, d in enumerate(model.decisions)}
 
     def expand(name: str, seen: set[str]) -> set[str]:

@@ -71,6 +71,20 @@ def pack_conditions(pack: Pack) -> Iterator[tuple[Any, Path, str | None]]:
                 yield w.when, ("ladder", "transitions", i, "warnings", j, "when"), None
 
 
+def input_tests(pack: Pack) -> Iterator[tuple[list[str], str, Any, Path]]:
+    """Every test of inputs in the pack's conditions: the inputs it reads, its operator and argument, and
+    the path of the condition it is part of (decision tests are left out)."""
+    for cond, path, _ in pack_conditions(pack):
+        for leaf, _ in walk_conditions(cond, ()):
+            if not isinstance(leaf, Test):
+                continue
+            kind, subject = leaf.subject
+            if kind == "decision":
+                continue
+            op, arg = leaf.operator
+            yield ([subject] if kind == "input" else list(subject)), op, arg, path
+
+
 def check_pack(pack: Pack) -> list[Problem]:
     """All semantic problems of a pack (empty when it is sound)."""
     problems: list[Problem] = []

@@ -54,11 +54,11 @@ from datetime import date, timedelta
 from statistics import NormalDist
 from typing import Any
 
-from ._check import pack_conditions, walk_conditions
+from ._check import input_tests
 from ._vocabulary import InputSpec, ValueType
 from .engine import PolicyPack
 from .evidence import EVENT_KINDS
-from .models import BandsDecision, Test
+from .models import BandsDecision
 
 __all__ = ["generate", "MAX_PROVIDERS"]
 
@@ -417,22 +417,14 @@ def _edges(pack: PolicyPack) -> tuple[dict[str, list[float]], dict[str, set[Any]
                 if b.below is not None:
                     cuts.setdefault(d.input, []).append(b.below)
     rare: dict[str, set[Any]] = {}
-    for cond, path, _ in pack_conditions(pack.model):
-        for leaf, _ in walk_conditions(cond, ()):
-            if not isinstance(leaf, Test):
-                continue
-            kind, subject = leaf.subject
-            if kind == "decision":
-                continue
-            names = [subject] if kind == "input" else list(subject)
-            op, arg = leaf.operator
-            for name in names:
-                if op in ("at_least", "below") and isinstance(arg, (int, float)):
-                    cuts.setdefault(name, []).append(arg)
-                elif op in ("above", "at_most") and isinstance(arg, (int, float)):
-                    cuts.setdefault(name, []).append(arg + 1 if float(arg).is_integer() else arg)
-                if path[0] == "scope" and op == "is":
-                    rare.setdefault(name, set()).add(arg)
-                elif path[0] == "scope" and op == "in" and isinstance(arg, list):
-                    rare.setdefault(name, set()).update(arg)
+    for names, op, arg, path in input_tests(pack.model):
+        for name in names:
+            if op in ("at_least", "below") and isinstance(arg, (int, float)):
+                cuts.setdefault(name, []).append(arg)
+            elif op in ("above", "at_most") and isinstance(arg, (int, float)):
+                cuts.setdefault(name, []).append(arg + 1 if float(arg).is_integer() else arg)
+            if path[0] == "scope" and op == "is":
+                rare.setdefault(name, set()).add(arg)
+            elif path[0] == "scope" and op == "in" and isinstance(arg, list):
+                rare.setdefault(name, set()).update(arg)
     return cuts, rare

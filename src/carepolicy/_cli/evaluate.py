@@ -218,57 +218,56 @@ def _write_lines(results: Iterator[StreamResult], stdout: IO[str], progress: Pro
     return failed
 
 
+class _Decisions:
+    """The decisions of a run, each error reported on stderr as it comes and counted in ``failed``."""
+
+    def __init__(self, results: Iterator[StreamResult], stderr: IO[str], progress: Progress) -> None:
+        self.failed = 0
+        self._results, self._stderr, self._progress = results, stderr, progress
+
+    def __iter__(self) -> Iterator[StreamResult]:
+        for r in self._results:
+            self._progress.tick(r)
+            if r.error is not None:
+                self.failed += 1
+                _print_error(r, self._stderr)
+                continue
+            assert r.decision is not None
+            yield r
+
+
 def _write_array(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], detail: str,
                  progress: Progress) -> int:
     """A JSON array written as it goes, the same text ``json.dump(..., indent=2, sort_keys=True)`` gives."""
-    failed = 0
     first = True
-    for r in results:
-        progress.tick(r)
-        if r.error is not None:
-            failed += 1
-            _print_error(r, stderr)
-            continue
+    decisions = _Decisions(results, stderr, progress)
+    for r in decisions:
         data = r.decision.model_dump(mode="json") if detail == "full" and r.decision is not None else r.to_dict()
         text = json.dumps(data, indent=2, sort_keys=True).replace("\n", "\n  ")
         stdout.write(("[\n  " if first else ",\n  ") + text)
         first = False
     stdout.write("[]\n" if first else "\n]\n")
-    return failed
+    return decisions.failed
 
 
 def _write_text(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], progress: Progress) -> int:
-    failed = 0
+    decisions = _Decisions(results, stderr, progress)
     first = True
-    for r in results:
-        progress.tick(r)
-        if r.error is not None:
-            failed += 1
-            _print_error(r, stderr)
-            continue
+    for r in decisions:  # written as it goes
         assert r.decision is not None
         stdout.write(("" if first else "\n\n") + r.decision.explain())
         first = False
     stdout.write("\n")
-    return failed
+    return decisions.failed
 
 
 def _write_table(results: Iterator[StreamResult], stdout: IO[str], stderr: IO[str], as_of: date,
                  progress: Progress) -> int:
     from .table import headline_table
 
-    failed = 0
-    decisions = []
-    for r in results:
-        progress.tick(r)
-        if r.error is not None:
-            failed += 1
-            _print_error(r, stderr)
-            continue
-        assert r.decision is not None
-        decisions.append(r.decision)
-    headline_table(decisions, as_of, stdout)
-    return failed
+    decisions = _Decisions(results, stderr, progress)
+    headline_table([r.decision for r in decisions if r.decision is not None], as_of, stdout)
+    return decisions.failed
 
 
 # ----------------------------------------------------------------- progress
