@@ -10,6 +10,7 @@ the gaps it met, so what is left names exactly the evidence the outcome depends 
 from __future__ import annotations
 
 import calendar as _calendar
+import itertools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,9 +68,14 @@ class Ctx:
     """Professional-judgement flags of each decision decided so far, inherited by rows that read it."""
     overrides: dict[str, Any] | None = None
     """Values put in place of missing inputs, to ask what the evidence would decide if they were known."""
+    reads: dict[str, Any] = field(default_factory=dict)
+    """Each input read so far, as the evidence gives it (rows read the same inputs again and again)."""
+    counts: dict[int, tuple[tuple[int, int] | None, tuple[str, ...]]] = field(default_factory=dict)
+    """Each event query counted so far, with the missing evidence it recorded."""
 
 
 Cond = Callable[[Ctx], Tri]
+_QUERY_IDS = itertools.count()
 Reader = Callable[[Ctx], Any]
 """Reads one input: its value, ``None`` when not known (the missing inputs are then already
 recorded in ``ctx.missing``) or a :class:`Range` (likewise recorded)."""
@@ -151,7 +157,11 @@ class Compiler:
             get = make_getter(spec.evidence_path)
 
             def reader(ctx: Ctx, get: Callable[[Any], Any] = get, name: str = name) -> Any:
-                v = get(ctx.evidence)
+                reads = ctx.reads
+                if name in reads:
+                    v = reads[name]
+                else:
+                    v = reads[name] = get(ctx.evidence)
                 if v is None:
                     over = ctx.overrides
                     if over is not None and name in over:
@@ -466,8 +476,19 @@ class Compiler:
         filters = [self._event_filter(t) for t in q.where]
         group = operator.attrgetter(q.group_by) if q.group_by else None
         label = f"{name}[{'/'.join(sorted(kinds))}]"
+        key = next(_QUERY_IDS)
 
         def count(ctx: Ctx) -> tuple[int, int] | None:
+            memo = ctx.counts.get(key)
+            if memo is not None:  # counted already in this evaluation: the same answer, the same gaps
+                ctx.missing.extend(memo[1])
+                return memo[0]
+            mark = len(ctx.missing)
+            found = tally(ctx)
+            ctx.counts[key] = (found, tuple(ctx.missing[mark:]))
+            return found
+
+        def tally(ctx: Ctx) -> tuple[int, int] | None:
             events = read(ctx)
             if events is None:
                 return None
