@@ -65,6 +65,8 @@ class Ctx:
     derived: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
     judged: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     """Professional-judgement flags of each decision decided so far, inherited by rows that read it."""
+    out_of_scope: list[str] = field(default_factory=list)
+    """The scope rules that hold (each with its reason and clause): then no decision is made."""
 
 
 Cond = Callable[[Ctx], Tri]
@@ -809,6 +811,30 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
         return Outcome("decided", values, tuple(h[0] for h in hits), (), (), dj + judg)
 
     return {"first": run_first, "unique": run_unique, "worst": run_worst, "collect": run_collect}[hit]
+
+
+def feed(ctx: Ctx, decision_id: str, o: Outcome) -> tuple[str, ...]:
+    """Record a decision's outcome so later rows, outcomes and ladder guards read it.
+
+    The one place where a decision is fed forward (``evaluate``, ``decide`` and case moves
+    all come here). A decided value (or none) is recorded as such; an open decision records
+    what it lacks, and a collected decision the values it has collected so far, since those
+    hold whatever the missing evidence says. Returns what the decision lacks (empty when settled).
+    """
+    if o.judgements:
+        ctx.judged[decision_id] = o.judgements
+    if o.status == "decided":
+        ctx.values[decision_id] = o.value
+        return ()
+    if o.status == "no_value":
+        ctx.values[decision_id] = None
+        return ()
+    # a conflict is not missing evidence: downstream tests name the decision instead
+    missing = tuple(dict.fromkeys(o.missing)) or (f"{decision_id} ({o.status.replace('_', ' ')})",)
+    ctx.unsettled[decision_id] = missing
+    if isinstance(o.value, list):
+        ctx.partial[decision_id] = o.value
+    return missing
 
 
 def compile_decision(c: Compiler, d: BandsDecision | TableDecision) -> DecisionFn:

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from ._version import __version__
-from ._compile import Compiler, Ctx, compile_decision, due_date
+from ._check import pack_conditions
+from ._compile import Compiler, Cond, Ctx, Tri, compile_decision, due_date, feed
 from ._time import Calendar, parse_date
 from ._vocabulary import EvidenceModels, InputSpec, resolve_inputs
 from .decision import (
@@ -26,7 +27,7 @@ from .decision import (
 )
 from .errors import Diagnostic, EvaluationError, PackLoadError
 from .evidence import EARLIEST, LATEST, Evidence
-from .models import BandsDecision, Pack
+from .models import AllOf, AnyOf, BandsDecision, NotOf, Pack
 
 __all__ = ["PolicyPack", "PackLibrary", "evaluate"]
 
@@ -42,7 +43,8 @@ class PolicyPack:
     """A loaded, checked and compiled policy pack. Create it with :func:`carepolicy.load_pack`."""
 
     __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
-                 "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary")
+                 "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
+                 "_conditions")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -70,6 +72,11 @@ class PolicyPack:
         self._scope = tuple((s, c.condition(s.when)) for s in model.scope)
         self._decisions = tuple((d, compile_decision(c, d)) for d in model.decisions)
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
+        # every condition of the pack, and every part of one, compiled once and found by its path
+        # (`ladder.transitions[2].guard`, `decisions[1].rows[0].when.all[1]`): ladder guards and
+        # warnings are checked through these, never compiled again
+        self._conditions: dict[str, Cond] = {
+            where: c.condition(node) for cond, path, _ in pack_conditions(model) for node, where in _nodes(cond, path)}
         self._input_paths = {k: v.evidence_path for k, v in specs.items()}
         self._rule_source: dict[tuple[str, str], str] = {}
         self._rule_text: dict[tuple[str, str], str] = {}
@@ -136,45 +143,20 @@ class PolicyPack:
         """Evaluate this pack over ``evidence`` as of ``as_of``; see :func:`carepolicy.evaluate`."""
         ev = self.parse_evidence(evidence)
         on = _as_date(as_of)
-        if not self.in_force(on):
-            meta = self.model.pack
-            raise EvaluationError(
-                f"pack `{self.id}` v{self.version} is not in force on {on.isoformat()} "
-                f"(in force {meta.effective_from.isoformat()} to {meta.effective_to.isoformat() if meta.effective_to else 'now'})"
-            )
+        self._refuse_out_of_force(on)
         ctx = Ctx(ev, on, self.calendar)
         warnings: list[str] = []
-        out_of_scope: list[str] = []
         needed: dict[str, list[str]] = {}
-
-        for rule, cond in self._scope:
-            del ctx.missing[:]
-            r = cond(ctx)
-            ctx.trace.append(("scope", rule.id, r))
-            if r is True:
-                out_of_scope.append(f"{rule.reason} [{rule.id}: {rule.source}]")
-            elif r is None:
-                warnings.append(f"could not check scope rule `{rule.id}` ({rule.reason}): missing {', '.join(sorted(set(ctx.missing)))}")
+        out_of_scope = self._check_scope(ctx, warnings)
 
         results: list[DecisionResult] = []
         if not out_of_scope:
             for d, fn in self._decisions:
                 del ctx.missing[:]
                 o = fn(ctx)
-                if o.judgements:
-                    ctx.judged[d.id] = o.judgements
-                if o.status == "decided":
-                    ctx.values[d.id] = o.value
-                elif o.status == "no_value":
-                    ctx.values[d.id] = None
-                else:
-                    # a conflict is not missing evidence: downstream tests name the decision instead
-                    missing = tuple(dict.fromkeys(o.missing)) or (f"{d.id} (conflict)",)
-                    ctx.unsettled[d.id] = missing
-                    if isinstance(o.value, list):
-                        ctx.partial[d.id] = o.value
-                    for m in (missing if o.status == "insufficient_evidence" else ()):
-                        needed.setdefault(m, []).append(d.id)
+                missing = feed(ctx, d.id, o)
+                for m in (missing if o.status == "insufficient_evidence" else ()):
+                    needed.setdefault(m, []).append(d.id)
                 results.append(self._result(d, o))
         else:
             for d, _ in self._decisions:
@@ -206,6 +188,7 @@ class PolicyPack:
         missing_list = [
             MissingEvidence(input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
             for name, by in sorted(needed.items())
+            if name.split("[")[0] in self.inputs  # a decision in conflict is not evidence to give
         ]
         judgement = any(r.judgement for r in results) or any(a.judgement for a in actions)
         status = "out_of_scope" if out_of_scope else headline.status
@@ -237,18 +220,66 @@ class PolicyPack:
         that must be explained.
         """
         ctx = Ctx(evidence, as_of, self.calendar)
-        values = ctx.values
         for d, fn in self._decisions:
-            o = fn(ctx)
-            if o.status == "decided":
-                values[d.id] = o.value
+            feed(ctx, d.id, fn(ctx))
+        return {d.id: ctx.values.get(d.id) for d, _ in self._decisions}
+
+    def context(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str, *,
+                decisions: bool = True) -> Ctx:
+        """The state :meth:`evaluate` reaches before its outcomes: scope checked and every decision
+        fed forward exactly as ``evaluate`` feeds it (``decisions=False``: inputs only).
+
+        For checking a pack's other conditions (ladder guards and warnings) with :meth:`check`.
+        When a scope rule holds, no decision is made and each is left open, named as out of scope.
+        """
+        ev = self.parse_evidence(evidence)
+        on = _as_date(as_of)
+        self._refuse_out_of_force(on)
+        ctx = Ctx(ev, on, self.calendar)
+        if not decisions:
+            return ctx
+        ctx.out_of_scope = self._check_scope(ctx, [])
+        for d, fn in self._decisions:
+            del ctx.missing[:]
+            if ctx.out_of_scope:
+                ctx.unsettled[d.id] = (f"{d.id} (out of scope)",)
             else:
-                values[d.id] = None
-                if o.status != "no_value":
-                    ctx.unsettled[d.id] = o.missing
-                    if isinstance(o.value, list):
-                        ctx.partial[d.id] = o.value
-        return dict(values)
+                feed(ctx, d.id, fn(ctx))
+        del ctx.missing[:]
+        return ctx
+
+    def check(self, where: str, ctx: Ctx) -> tuple[Tri, list[str]]:
+        """The compiled condition at ``where`` (a pack path such as ``ladder.transitions[2].guard``,
+        or a part of one, ``...guard.all[1]``) over ``ctx``: true, false or ``None`` (not known),
+        with the missing evidence it met. Conditions were compiled when the pack loaded."""
+        cond = self._conditions.get(where)
+        if cond is None:
+            raise KeyError(f"pack `{self.id}` has no condition at `{where}`")
+        mark = len(ctx.missing)
+        result = cond(ctx)
+        missing = list(dict.fromkeys(ctx.missing[mark:]))
+        del ctx.missing[mark:]
+        return result, missing
+
+    def _check_scope(self, ctx: Ctx, warnings: list[str]) -> list[str]:
+        out_of_scope: list[str] = []
+        for rule, cond in self._scope:
+            del ctx.missing[:]
+            r = cond(ctx)
+            ctx.trace.append(("scope", rule.id, r))
+            if r is True:
+                out_of_scope.append(f"{rule.reason} [{rule.id}: {rule.source}]")
+            elif r is None:
+                warnings.append(f"could not check scope rule `{rule.id}` ({rule.reason}): missing {', '.join(sorted(set(ctx.missing)))}")
+        return out_of_scope
+
+    def _refuse_out_of_force(self, on: date) -> None:
+        if not self.in_force(on):
+            meta = self.model.pack
+            raise EvaluationError(
+                f"pack `{self.id}` v{self.version} is not in force on {on.isoformat()} "
+                f"(in force {meta.effective_from.isoformat()} to {meta.effective_to.isoformat() if meta.effective_to else 'now'})"
+            )
 
     def _due(self, o: Any, ctx: Ctx, warnings: list[str]) -> tuple[date | None, date | None, str | None]:
         if o.due is None:
@@ -311,6 +342,24 @@ class PolicyPack:
         if o.judgements:
             text += " (professional judgement: " + "; ".join(reason for _, reason in o.judgements) + ")"
         return text
+
+
+def path_text(path: tuple[str | int, ...]) -> str:
+    """A pack path as text: ``("ladder", "transitions", 2, "guard")`` is ``ladder.transitions[2].guard``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+
+
+def _nodes(cond: Any, path: tuple[str | int, ...]) -> Iterator[tuple[Any, str]]:
+    """A condition and every part of it, each with its path as text."""
+    yield cond, path_text(path)
+    if isinstance(cond, AllOf):
+        for i, c in enumerate(cond.all):
+            yield from _nodes(c, path + ("all", i))
+    elif isinstance(cond, AnyOf):
+        for i, c in enumerate(cond.any):
+            yield from _nodes(c, path + ("any", i))
+    elif isinstance(cond, NotOf):
+        yield from _nodes(cond.not_, path + ("not",))
 
 
 def _band_text(b: Any) -> str:
