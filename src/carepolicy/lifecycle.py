@@ -735,7 +735,7 @@ def simulate(pack: PolicyPack, provider_id: str, events: Iterable[CaseEvent | Ma
     end = _as_day(until, "until")
     ordered = [e for _, e in sorted(enumerate(_events(events)), key=lambda p: (p[1].on, p[0]))]
     kept = [e for e in ordered if e.on <= end]
-    start = _as_day(opened_on, "opened_on") if opened_on else (kept[0].on if kept else end)
+    start = _as_day(opened_on, "opened_on") if opened_on is not None else (kept[0].on if kept else end)
     case = open_case(pack, provider_id, start)
     days: dict[date, dict[str, list[Any]]] = {}
     states: dict[date, str] = {}
