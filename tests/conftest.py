@@ -18,6 +18,8 @@ settings.register_profile("deep", max_examples=10_000, deadline=None,
 settings.load_profile(PROFILE)
 
 EXAMPLES: Counter[str] = Counter()
+COMPARED: Counter[str] = Counter()
+"""Cases the reference evaluator and the engine were compared on (tests/test_reference.py)."""
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
@@ -26,4 +28,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
         terminalreporter.write_line(
             f"hypothesis profile `{PROFILE}`: {total} examples run across {len(EXAMPLES)} pack properties "
             f"(fewest for one: {min(EXAMPLES.values())})"
+        )
+    if COMPARED:
+        terminalreporter.write_line(
+            f"reference evaluator: {COMPARED['cases']} cases compared with the engine "
+            f"({COMPARED['decisions']} decisions, {COMPARED['outcomes']} outcomes that apply)"
         )

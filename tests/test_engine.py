@@ -542,6 +542,11 @@ CQC = "cqc_overall"
         ("{input: last_qpip, within: 28 days}", ev(local={"last_qpip_ended_on": "2025-12-08"}), "false"),
         ("{input: last_qpip, within: 10 working days}", ev(local={"last_qpip_ended_on": "2025-12-18"}), "true"),
         ("{input: last_qpip, within: 10 working days}", ev(local={"last_qpip_ended_on": "2025-12-17"}), "false"),
+        # the window ends on the as-of date (README: `within: 1 month` as of 15 March covers 16 February to 15 March);
+        # a date after it is neither within nor older than (found by the reference evaluator)
+        ("{input: last_qpip, within: 2 years}", ev(local={"last_qpip_ended_on": "2026-01-06"}), "false"),
+        ("{input: last_qpip, older_than: 2 years}", ev(local={"last_qpip_ended_on": "2026-01-06"}), "false"),
+        ("{not: {input: last_qpip, within: 2 years}}", ev(local={"last_qpip_ended_on": "2027-06-01"}), "true"),
         # known: never unknown itself
         ("{input: score, known: true}", ev(local={"risk_profile_score": 0}), "true"),
         ("{input: score, known: true}", ev(), "false"),

@@ -387,7 +387,8 @@ class Compiler:
             limit = ctx.limits.get(duration)
             if limit is None:
                 limit = ctx.limits[duration] = subtract(ctx.as_of, duration, calendar)
-            return (v > limit) if within else (v <= limit)
+            # a window ends on the as-of date: a date after it is not within the last `duration`
+            return (limit < v <= ctx.as_of) if within else (v <= limit)
 
         return check
 
