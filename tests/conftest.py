@@ -60,6 +60,9 @@ settings.register_profile("ci", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("deep", max_examples=10_000, deadline=None,
                           suppress_health_check=list(HealthCheck))
+# tools/mutate.py: a few examples per property, no example database (each mutant starts afresh)
+settings.register_profile("mutation", max_examples=15, deadline=None, database=None,
+                          suppress_health_check=list(HealthCheck))
 settings.load_profile(PROFILE)
 
 EXAMPLES: Counter[str] = Counter()

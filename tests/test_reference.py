@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACK_FILES = sorted(p for p in (ROOT / "policies").glob("*.yaml") if not p.name.endswith(".tests.yaml")) + sorted(
     p for p in (ROOT / "tests/data/packs/valid").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
 PACKS = {p.stem: (cp.load_pack(p), Reference(load(p))) for p in PACK_FILES}
-EXAMPLES = {"ci": 60, "deep": 3_000}.get(PROFILE, 60)
+EXAMPLES = {"ci": 60, "deep": 3_000, "mutation": 15}.get(PROFILE, 60)
 
 
 def engine_view(decision: cp.Decision) -> dict:
