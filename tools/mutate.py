@@ -205,7 +205,7 @@ def _workspace() -> Path:
 
 def run_one(m: Mutant, workspace: Path, timeout: float) -> tuple[str, float]:
     target = workspace / "src" / "carepolicy" / m.module
-    original = (SRC / m.module).read_text()
+    original = target.read_text()  # the workspace's copy, taken when the run started
     target.write_text(original[: m.start] + m.new + original[m.end:])
     env = {**os.environ, "PYTHONPATH": str(workspace / "src"), "PYTHONDONTWRITEBYTECODE": "1",
            "CAREPOLICY_PROFILE": "mutation"}
