@@ -258,11 +258,11 @@ def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
             gap = (cur.min > prev.max + 1) if integer else (cur.min > prev.max)
             if gap and not d.allow_gaps:
                 lo, hi = (prev.max + 1, cur.min - 1) if integer else (prev.max, cur.min)
-                what = (f"{_fmt(lo)} to {_fmt(hi)}" if integer else
-                        f"numbers between {_fmt(lo)} and {_fmt(hi)} (e.g. {_fmt((lo + hi) / 2)})")
+                what = (f"{_fmt(lo)} falls" if integer and lo == hi else f"{_fmt(lo)} to {_fmt(hi)} fall" if integer else
+                        f"numbers between {_fmt(lo)} and {_fmt(hi)} (e.g. {_fmt((lo + hi) / 2)}) fall")
                 hint = (f"start `{cur.id}` at {_fmt(prev.max + 1)}" if integer else
                         f"end `{prev.id}` with `below: {_fmt(cur.min)}` instead of `max`")
-                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: {what} fall in no band",
+                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: {what} in no band",
                             dpath + ("bands", j, "min"), hint + ", or set `allow_gaps: true`"))
         else:
             assert prev.below is not None
