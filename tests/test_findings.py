@@ -4,11 +4,12 @@ and an option that had to be shown to do what it says (`allow_overlaps`)."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 from datetime import date
 
 import pytest
 
-from carepolicy import PackLoadError, TransitionError, advance, loads_pack, open_case
+from carepolicy import PackLoadError, TransitionError, advance, load_pack, loads_pack, open_case
 
 HEAD = """\
 carepolicy: 2
@@ -246,3 +247,29 @@ def test_a_quorum_counts_each_person_present(attendees, code):
     [d] = info.value.diagnostics
     assert d.code == code and f"{len(attendees)} present, 3 needed" in d.message
     assert ("required roles absent: `chair`" in d.message) is ("chair" not in attendees)
+
+
+# ----------------------------------------------------------------- found by the reference evaluator
+
+EDGES = Path(__file__).parent / "reference" / "packs" / "edges.yaml"
+
+
+def test_a_surely_matching_event_of_an_unknown_group_makes_a_group_of_one():
+    p = load_pack(EDGES)
+    alone = {"provider": {"id": "p1", "name": "Acme", "service_type": "nursing"}, "events": [
+        {"kind": "complaint", "date": "2026-03-01"}]}  # no staff member recorded: still someone's
+    d = p.evaluate(alone, "2026-03-11").decision("result")
+    assert (d.status, d.value, d.rules) == ("decided", "red", ["same-staff"])
+    maybe = {**alone, "events": [{"kind": "medication_error", "date": "2026-03-01"}]}  # harm not known: may not match
+    assert p.evaluate(maybe, "2026-03-11").decision("result").status == "insufficient_evidence"
+
+
+def test_a_value_already_collected_settles_any_test_on_an_open_collect_decision():
+    p = load_pack(EDGES)
+    evidence = {"provider": {"id": "p1", "name": "Acme", "service_type": "nursing"}, "cqc": {"overall": "inadequate"},
+                "events": []}  # standards not known, so `visit-low` cannot be checked; `survey-rated` holds
+    d = p.evaluate(evidence, "2026-03-11")
+    acts, worst = d.decision("acts"), d.decision("worst_view")
+    assert (acts.status, acts.value) == ("insufficient_evidence", ["survey"])
+    # `{decision: acts, is_not: visit}` holds: `survey` is collected whatever the standards say
+    assert (worst.status, worst.value, worst.rules) == ("decided", "red", ["w-red"])

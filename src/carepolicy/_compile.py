@@ -398,14 +398,14 @@ class Compiler:
             want = bool(arg)
             return lambda ctx: (ctx.values.get(decision_id) is not None) == want
         pred = self.predicate(test)
-        # A collected decision only gains values as evidence arrives, so a value already
-        # collected settles `is`/`in` even while other rows are open.
-        positive = op in ("is", "in")
+        # A collected decision only gains values as evidence arrives, and a test on one holds
+        # when a collected value passes it, so a value already collected settles the test
+        # even while other rows are open (found by the reference evaluator: this was `is`/`in` only).
 
         def check(ctx: Ctx) -> Tri:
             v = ctx.values.get(decision_id)
             if v is None:
-                if positive and any(pred(x) for x in ctx.partial.get(decision_id, ())):
+                if any(pred(x) for x in ctx.partial.get(decision_id, ())):
                     return True
                 if decision_id in ctx.unsettled:
                     ctx.missing.extend(ctx.unsettled[decision_id])
@@ -477,6 +477,7 @@ class Compiler:
             as_of = ctx.as_of
             known: dict[Any, int] = {}
             maybe: dict[Any, int] = {}
+            sure_floating = 0  # events that surely match but whose group is not known
             for e in events:
                 if e.kind not in kinds or e.date > as_of or (start is not None and e.date < start):
                     continue
@@ -495,8 +496,11 @@ class Compiler:
                     known[key] = known.get(key, 0) + 1
                 else:
                     maybe[key] = maybe.get(key, 0) + 1
+                    sure_floating += verdict is True
             floating = maybe.pop(None, 0)  # events whose group is not known could join any group
-            lo = max(known.values(), default=0)
+            # at fewest, each surely matching event of an unknown group is alone in a group of its own
+            # (found by the reference evaluator: such events were left out of the lower bound)
+            lo = max(max(known.values(), default=0), 1 if sure_floating else 0)
             hi = max((known.get(k, 0) + maybe.get(k, 0) for k in set(known) | set(maybe)), default=0) + floating
             if hi != lo:
                 ctx.missing.append(label)
