@@ -204,3 +204,14 @@ def test_deadline_edges_cover_month_ends_and_bank_holidays():
                if str(e.duration) == "10 working days"}
     assert working["2025-12-19"] == "2026-01-07"   # skips Christmas, Boxing Day and New Year's Day
     assert working["2026-04-02"] == "2026-04-20"   # skips Good Friday and Easter Monday
+
+
+def test_a_counting_window_shifted_by_one_day_fails_the_invariants(monkeypatch):
+    """The review's mutant: with the engine's window one day longer, the edges (read with an independent
+    calendar, and by the reference evaluator) no longer agree with the engine."""
+    from carepolicy import _compile, _time
+
+    monkeypatch.setattr(_compile, "window_start", lambda as_of, duration, calendar: _time.subtract(as_of, duration, calendar))
+    pack = PACKS["oxfordshire"]
+    failures = [f for b in testing.boundaries(pack) if (f := b.check(pack))]
+    assert failures and all("window-day-before" in f for f in failures), failures
