@@ -391,3 +391,15 @@ def test_calendar_deadline_edges_are_generated_from_the_pack_and_agree_with_a_se
     edited = loads_pack(SIXTH.read_text().replace("months: [november, december]", "months: [december, january]"), "e.yaml")
     moved = {e.anchor: (e.expected_from, e.expected) for e in testing.deadline_edges(edited) if e.due is not None and "remonitor" in e.where}
     assert moved[date(2027, 1, 1)] == (date(2027, 12, 1), date(2028, 1, 31))
+
+
+@pytest.mark.parametrize(("spec", "a", "b", "expected"), [
+    ("{quotient: [a, b]}", 5, 2, 2.5),                                    # not whole: a decimal
+    ("{quotient: [a, b]}", 6, 2, 3),                                      # whole: a whole number
+    ("{quotient: [{product: [100, a]}, b], round: half_up, places: 1}", 2, 3, 66.7),
+    ("{quotient: [{product: [100, a]}, b], round: down, places: 2}", 2, 3, 66.66),
+    ("{quotient: [{product: [100, a]}, b], round: half_even, places: 1}", 1, 16, 6.2),   # 6.25 to even
+])
+def test_unrounded_and_decimal_places_results_are_exact(spec: str, a: int, b: int, expected: float) -> None:
+    got = value_of(derived(spec, "number"), a=a, b=b)
+    assert got == expected and type(got) is type(expected)

@@ -42,19 +42,17 @@ OUT = ROOT / "tools" / "mutants"
 # leave alive meets the slower property and policy tests (each stage runs with pytest -x)
 TARGETS = {
     "_compile.py": [["tests/test_engine.py", "tests/test_findings.py", "tests/test_vocabulary.py"],
-                    ["tests/test_reference.py", "tests/test_policy_files.py", "tests/test_one_rule.py"]],
+                    ["tests/test_reference.py", "tests/test_policy_files.py"]],
     "engine.py": [["tests/test_engine.py", "tests/test_findings.py"],
-                  ["tests/test_one_rule.py", "tests/test_reference.py", "tests/test_policy_files.py", "tests/test_cli.py"]],
+                  ["tests/test_reference.py", "tests/test_policy_files.py", "tests/test_cli.py"]],
     "_check.py": [["tests/test_invalid_packs.py", "tests/test_loader.py", "tests/test_findings.py"],
-                  ["tests/test_engine.py", "tests/test_vocabulary.py", "tests/test_policy_files.py", "tests/test_ladders.py"]],
+                  ["tests/test_engine.py", "tests/test_vocabulary.py", "tests/test_policy_files.py"]],
     "_graph.py": [["tests/test_graph.py", "tests/test_invalid_packs.py", "tests/test_findings.py"],
                   ["tests/test_ladders.py", "tests/test_loader.py", "tests/test_lifecycle.py"]],
     "lifecycle.py": [["tests/test_lifecycle.py", "tests/test_findings.py"],
-                     ["tests/test_ladders.py", "tests/test_one_rule.py", "tests/test_policy_files.py",
-                      "tests/test_cli.py", "tests/test_render.py"]],
+                     ["tests/test_ladders.py", "tests/test_one_rule.py", "tests/test_policy_files.py", "tests/test_cli.py"]],
     "_vocabulary.py": [["tests/test_vocabulary.py", "tests/test_evidence.py"],
-                       ["tests/test_engine.py", "tests/test_loader.py", "tests/test_cli.py", "tests/test_policy_files.py",
-                        "tests/test_reference.py"]],
+                       ["tests/test_engine.py", "tests/test_loader.py", "tests/test_cli.py", "tests/test_policy_files.py"]],
 }
 
 # the few slow tests that check timing-free properties other tests also pin (threads, hash seeds, shrinking)
