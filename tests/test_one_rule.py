@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 import carepolicy as cp
 from carepolicy import TransitionError, advance, due, loads_pack, open_case, simulate, testing
@@ -22,7 +22,7 @@ from carepolicy._compile import Compiler
 from carepolicy.lifecycle import Case, HistoryEntry, OpenDeadline
 from carepolicy.models import Default, Row, TableDecision
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, PROFILE
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "carepolicy"
@@ -226,6 +226,7 @@ def _case_at(pack, t, on):
                 state=t.from_, entered_on=on, deadlines=tuple(deadlines), history=(opened,))
 
 
+GUARD_EXAMPLES = {"ci": 20, "deep": 2_000, "mutation": 10}.get(PROFILE, 20)  # per guard: 77 guards
 GUARDED = [(name, i) for name, p in sorted(PACKS.items()) if p.model.ladder
            for i, t in enumerate(p.model.ladder.transitions) if t.guard is not None]
 
@@ -243,6 +244,7 @@ def test_advance_sees_each_guard_as_evaluate_does(name, i):
     roles = [r.id for r in pack.model.roles]
     reads_decisions = any(getattr(leaf, "decision", None) for leaf, _ in walk_conditions(t.guard, ()))
 
+    @settings(max_examples=GUARD_EXAMPLES)
     @given(testing.evidence(pack, gaps=True))
     def prop(pair):
         data, day = pair
