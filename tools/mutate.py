@@ -4,6 +4,7 @@
     .venv/bin/python tools/mutate.py                  # every mutant, 2 workers, report in tools/mutants/
     .venv/bin/python tools/mutate.py --list           # the mutants, without running anything
     .venv/bin/python tools/mutate.py --only engine.py --jobs 1 --timeout 300
+    .venv/bin/python tools/mutate.py --sample 10 --resume   # run again only what was not killed last time
 
 Each mutant is one operator flipped in one of the modules below (``<`` to ``<=``, ``==`` to
 ``!=``, ``and`` to ``or``, ``not x`` to ``x``, ``True`` to ``False``, a whole number plus one,
@@ -12,7 +13,7 @@ exercise that module are run against it (``pytest -x``, stopping at the first fa
 time limit: a failing or timed-out run kills the mutant; a green run means it survived.
 Mutants listed in tools/mutants/equivalent.txt (by id, with the reason they cannot be
 killed) are counted apart. The report (tools/mutants/report.txt) gives the score and every
-survivor with its line.
+survivor with its line; tools/mutants/results.json keeps each mutant's verdict for ``--resume``.
 
 Not part of the CI suite: it runs the relevant tests once per mutant.
 """
@@ -23,6 +24,7 @@ import argparse
 import ast
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -238,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=600, help="seconds per mutant before it counts as killed (hung)")
     ap.add_argument("--list", action="store_true", help="list the mutants and stop")
     ap.add_argument("--ids", help="a file of mutant ids to run (e.g. last run's survivors)")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the mutants tools/mutants/results.json records as killed; run the rest again")
     ap.add_argument("--sample", type=int, default=100, metavar="PERCENT",
                     help="run a fixed share of the mutants, chosen by their ids (stable from run to run)")
     args = ap.parse_args(argv)
@@ -253,12 +257,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(mutants)} mutants")
         return 0
     equivalent = _equivalent()
-    todo = [m for m in mutants if m.id not in equivalent]
     OUT.mkdir(parents=True, exist_ok=True)
+    store = OUT / "results.json"
+    earlier: dict[str, str] = json.loads(store.read_text()) if args.resume and store.exists() else {}
+    kept = {m.id: (m, earlier[m.id], 0.0) for m in mutants
+            if m.id not in equivalent and earlier.get(m.id) in ("killed", "timeout")}
+    todo = [m for m in mutants if m.id not in equivalent and m.id not in kept]
     spaces = [_workspace() for _ in range(max(1, args.jobs))]
     free = list(spaces)
-    results: dict[str, tuple[Mutant, str, float]] = {}
+    results: dict[str, tuple[Mutant, str, float]] = dict(kept)
     started = time.monotonic()
+
+    def save() -> None:
+        recorded = {**earlier, **{k: v for k, (_, v, _) in results.items()}}
+        store.write_text(json.dumps(dict(sorted(recorded.items())), indent=0) + "\n")
 
     def work(m: Mutant) -> None:
         ws = free.pop()
@@ -267,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             free.append(ws)
         results[m.id] = (m, verdict, took)
-        done = len(results)
+        save()
+        done = len(results) - len(kept)
         print(f"[{done}/{len(todo)}] {verdict:8} {took:5.1f}s {m.describe()}", flush=True)
 
     try:
@@ -280,10 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     killed = sum(v != "survived" for _, v, _ in results.values())
     survivors = sorted((m for m, v, _ in results.values() if v == "survived"), key=lambda m: (m.module, m.start))
     counted = len(results)
+    save()
     lines = [
         f"carepolicy mutation testing, {time.strftime('%Y-%m-%d')}: {killed} of {counted} mutants killed "
         f"({100 * killed / max(counted, 1):.1f}%), {sum(m.id in equivalent for m in mutants)} "
-        f"more listed as equivalent (tools/mutants/equivalent.txt); {elapsed / 60:.0f} min with {len(spaces)} worker(s)",
+        f"more listed as equivalent (tools/mutants/equivalent.txt); this run {elapsed / 60:.0f} min with {len(spaces)} worker(s)"
+        + (f", {len(kept)} kept as killed from tools/mutants/results.json" if kept else ""),
         "modules: " + ", ".join(modules) + (f"; a {args.sample}% sample of {len(everything)} mutants, chosen by id"
                                               if args.sample < 100 else f"; all {len(everything)} mutants"),
         "",
