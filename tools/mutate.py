@@ -45,15 +45,15 @@ OUT = ROOT / "tools" / "mutants"
 TARGETS = {
     "_compile.py": [["tests/test_engine.py", "tests/test_findings.py", "tests/test_vocabulary.py"],
                     ["tests/test_reference.py", "tests/test_policy_files.py"]],
-    "engine.py": [["tests/test_engine.py", "tests/test_findings.py"],
-                  ["tests/test_reference.py", "tests/test_policy_files.py", "tests/test_cli.py"]],
-    "_check.py": [["tests/test_invalid_packs.py", "tests/test_loader.py", "tests/test_findings.py"],
+    "engine.py": [["tests/test_engine.py", "tests/test_findings.py", "tests/test_mutants.py"],
+                  ["tests/test_reference.py", "tests/test_policy_files.py", "tests/test_cli.py", "tests/test_evidence.py"]],
+    "_check.py": [["tests/test_invalid_packs.py", "tests/test_loader.py", "tests/test_findings.py", "tests/test_mutants.py"],
                   ["tests/test_engine.py", "tests/test_vocabulary.py", "tests/test_policy_files.py"]],
-    "_graph.py": [["tests/test_graph.py", "tests/test_invalid_packs.py", "tests/test_findings.py"],
+    "_graph.py": [["tests/test_graph.py", "tests/test_invalid_packs.py", "tests/test_findings.py", "tests/test_mutants.py"],
                   ["tests/test_ladders.py", "tests/test_loader.py", "tests/test_lifecycle.py"]],
-    "lifecycle.py": [["tests/test_lifecycle.py", "tests/test_findings.py"],
+    "lifecycle.py": [["tests/test_lifecycle.py", "tests/test_findings.py", "tests/test_mutants.py"],
                      ["tests/test_ladders.py", "tests/test_one_rule.py", "tests/test_policy_files.py", "tests/test_cli.py"]],
-    "_vocabulary.py": [["tests/test_vocabulary.py", "tests/test_evidence.py"],
+    "_vocabulary.py": [["tests/test_vocabulary.py", "tests/test_evidence.py", "tests/test_mutants.py"],
                        ["tests/test_engine.py", "tests/test_loader.py", "tests/test_cli.py", "tests/test_policy_files.py"]],
 }
 

@@ -1,0 +1,157 @@
+"""Tests written to kill the mutants tools/mutate.py found alive: each pins one behaviour no other test held."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from carepolicy import PackLoadError, loads_pack
+
+HEAD = """\
+carepolicy: 2
+pack:
+  id: mutants
+  authority: {id: test, name: Test Council}
+  title: Mutants
+  version: "1.0.0"
+  effective_from: "2024-01-01"
+  source_document: {title: Test document}
+  headline: result
+scales:
+  - id: rag
+    values:
+      - {id: green, label: Green, severity: 0}
+      - {id: amber, label: Amber, severity: 2}
+      - {id: red, label: Red, severity: 3}
+roles:
+  - {id: chair, title: Chair}
+inputs:
+  - {id: a, path: local.a, type: enum, values: [met, not_met]}
+  - {id: b, path: local.b, type: enum, values: [met, not_met]}
+  - {id: c, path: local.c, type: enum, values: [met, not_met]}
+  - {id: met, type: integer, derive: {count: {of: [a, b, c], is: met}}}
+  - {id: score, path: local.score, type: integer, min: 0, max: 100}
+  - {id: limit, path: local.limit, type: integer, min: 0, max: 100}
+  - {id: events, path: events, type: events}
+"""
+
+
+def pack(body: str):
+    return loads_pack(HEAD + textwrap.dedent(body), "mutants.yaml")
+
+
+def ev(**local):
+    return {"provider": {"id": "p1", "name": "Acme", "service_type": "nursing"}, "local": {"test": local}}
+
+
+def truth(cond: str, **local) -> str:
+    p = pack(f"""
+decisions:
+  - id: result
+    kind: table
+    hit: first
+    scale: rag
+    source: "§1"
+    rows:
+      - {{id: holds, when: {cond}, value: red, source: "§1"}}
+    default: {{value: green, source: "§1"}}
+""")
+    r = p.evaluate(ev(**local), "2026-01-05").headline
+    return {"red": "true", "green": "false"}.get(r.value, "unknown")
+
+
+# ----------------------------------------------------------------- _compile: tests on a count known as a range
+
+
+@pytest.mark.parametrize(("cond", "expected"), [
+    ("{input: met, is: 2}", "unknown"),            # 1 met, 2 unknown: the count is 1, 2 or 3
+    ("{input: met, in: [1, 2, 3]}", "true"),       # every possible count is listed
+    ("{input: met, in: [1, 2]}", "unknown"),
+    ("{input: met, in: [5, 6]}", "false"),         # none is
+    ("{input: met, is_not: 4}", "true"),
+    ("{input: met, not_in: [1, 2, 3]}", "false"),
+])
+def test_a_test_on_a_count_with_unknown_members_is_settled_only_when_every_count_agrees(cond, expected):
+    assert truth(cond, a="met") == expected
+
+
+# ----------------------------------------------------------------- _compile: one input against another
+
+
+@pytest.mark.parametrize(("cond", "score", "limit", "expected"), [
+    ("{input: score, is: {input: limit}}", 5, 5, "true"),
+    ("{input: score, is: {input: limit}}", 5, 6, "false"),
+    ("{input: score, is_not: {input: limit}}", 5, 5, "false"),
+    ("{input: score, is_not: {input: limit}}", 5, 6, "true"),
+    ("{input: score, at_most: {input: limit}}", 5, 5, "true"),
+    ("{input: score, below: {input: limit}}", 5, 5, "false"),
+])
+def test_two_known_inputs_compared(cond, score, limit, expected):
+    assert truth(cond, score=score, limit=limit) == expected
+
+
+# ----------------------------------------------------------------- engine: what a decision says about itself
+
+BODY = """
+decisions:
+  - id: result
+    kind: bands
+    input: score
+    scale: rag
+    source: "§2"
+    bands:
+      - {id: low, value: green, max: 27, source: "§2 a"}
+      - {id: high, value: red, min: 28, source: "§2 b"}
+  - id: listed
+    kind: table
+    hit: collect
+    scale: rag
+    source: "§3 list"
+    rows:
+      - {id: many, when: {input: score, at_least: 90}, value: red, source: "§3 a"}
+outcomes:
+  - id: board
+    kind: approval
+    when: {decision: result, is: red}
+    text: The board approves
+    roles: [chair]
+    quorum: {at_least: 3, including: [chair]}
+    source: "§4"
+"""
+
+
+def test_a_band_without_an_upper_bound_reads_as_or_more_and_a_quorum_is_given_as_written():
+    d = pack(BODY).evaluate(ev(score=30), "2026-01-05")
+    assert d.headline.explanation == "Red because `score` in band `high` (28 or more) [§2 b]"
+    [approval] = d.approvals
+    assert approval.quorum == {"at_least": 3, "including": ["chair"]}
+
+
+def test_a_decision_settled_by_no_rule_cites_the_decision_and_an_open_one_cites_nothing():
+    p = pack(BODY)
+    listed = p.evaluate(ev(score=30), "2026-01-05").decision("listed")
+    assert (listed.status, listed.value, listed.rules, listed.sources) == ("decided", [], [], ["§3 list"])
+    open_ = p.evaluate(ev(), "2026-01-05").decision("result")
+    assert (open_.status, open_.sources) == ("insufficient_evidence", [])
+
+
+# ----------------------------------------------------------------- _check: derived counts are checked like conditions
+
+
+def test_a_derived_count_with_a_value_its_inputs_cannot_take_is_refused():
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(HEAD.replace("derive: {count: {of: [a, b, c], is: met}}", "derive: {count: {of: [a, b, c], is: done}}")
+                   + "decisions:\n  - {id: result, kind: bands, input: met, scale: rag, source: \"§1\", "
+                     "bands: [{id: any, value: green, source: \"§1\"}]}\n", "bad.yaml")
+    assert {(d.code, d.path) for d in info.value.diagnostics} == {("CP207", "inputs[3].derive.count.is")}
+
+
+def test_a_derived_event_count_of_an_unknown_kind_is_refused():
+    text = HEAD + "  - {id: alerts, type: integer, derive: {count_events: {input: events, kinds: [safeguarding_alrt]}}}\n" + \
+        "decisions:\n  - {id: result, kind: bands, input: alerts, scale: rag, source: \"§1\", " \
+        "bands: [{id: any, value: green, source: \"§1\"}]}\n"
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(text, "bad.yaml")
+    [d] = info.value.diagnostics
+    assert (d.code, d.path, d.hint) == ("CP207", "inputs[7].derive.count_events.kinds[0]", "did you mean `safeguarding_alert`?")
