@@ -43,7 +43,7 @@ OUT = ROOT / "tools" / "mutants"
 # module -> the tests that exercise it, in stages: the quick unit tests first; only a mutant they
 # leave alive meets the slower property and policy tests (each stage runs with pytest -x)
 TARGETS = {
-    "_compile.py": [["tests/test_engine.py", "tests/test_findings.py", "tests/test_vocabulary.py"],
+    "_compile.py": [["tests/test_engine.py", "tests/test_findings.py", "tests/test_vocabulary.py", "tests/test_mutants.py"],
                     ["tests/test_reference.py", "tests/test_policy_files.py"]],
     "engine.py": [["tests/test_engine.py", "tests/test_findings.py", "tests/test_mutants.py"],
                   ["tests/test_reference.py", "tests/test_policy_files.py", "tests/test_cli.py", "tests/test_evidence.py"]],
