@@ -155,3 +155,72 @@ def test_a_derived_event_count_of_an_unknown_kind_is_refused():
         loads_pack(text, "bad.yaml")
     [d] = info.value.diagnostics
     assert (d.code, d.path, d.hint) == ("CP207", "inputs[7].derive.count_events.kinds[0]", "did you mean `safeguarding_alert`?")
+
+
+# ----------------------------------------------------------------- _check: where and why a pack is refused
+
+
+def refusals(body: str) -> list[tuple[str, str, str, str | None]]:
+    with pytest.raises(PackLoadError) as info:
+        pack(body)
+    return [(d.code, d.path, d.message, d.hint) for d in info.value.diagnostics]
+
+
+def test_bands_on_an_input_that_is_not_a_number_are_refused_at_its_input():
+    [(code, path, message, _)] = refusals("""
+decisions:
+  - {id: result, kind: bands, input: a, scale: rag, source: "§1", bands: [{id: any, value: green, source: "§1"}]}
+""")
+    assert (code, path, message) == ("CP206", "decisions[0].input", "decision `result`: bands need a number, but input `a` is `enum`")
+
+
+def test_a_band_with_no_upper_bound_before_another_is_refused_at_that_band():
+    [(code, path, message, hint)] = refusals("""
+decisions:
+  - id: result
+    kind: bands
+    input: score
+    scale: rag
+    source: "§1"
+    bands:
+      - {id: low, value: green, min: 0, source: "§1"}
+      - {id: high, value: red, min: 10, source: "§1"}
+""")
+    assert (code, path) == ("CP209", "decisions[0].bands[0]")
+    assert message == "decision `result`: band `low` has no upper bound, so it overlaps band `high`"
+    assert hint == "give it `max:` (inclusive) or `below:` (exclusive)"
+
+
+def test_a_number_compared_with_a_date_is_refused_with_the_way_to_compare_dates():
+    text = HEAD.replace("  - {id: events,", "  - {id: seen, path: local.seen_on, type: date}\n  - {id: events,")
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(text + """
+decisions:
+  - id: result
+    kind: table
+    hit: first
+    scale: rag
+    source: "§1"
+    rows: [{id: r, when: {input: seen, at_least: 3}, value: red, source: "§1"}]
+""", "bad.yaml")
+    [d] = info.value.diagnostics
+    assert (d.code, d.message) == ("CP206", "`at_least` compares numbers, but `seen` is `date`")
+    assert d.hint == "compare two dates with `{input: other}` as the operand, or use `within` / `older_than`"
+
+
+@pytest.mark.parametrize(("op", "refused"), [("at_least", True), ("below", True), ("is", False), ("is_not", False)])
+def test_two_enum_inputs_may_be_equal_or_not_but_not_larger(op, refused):
+    body = f"""
+decisions:
+  - id: result
+    kind: table
+    hit: first
+    scale: rag
+    source: "§1"
+    rows: [{{id: r, when: {{input: a, {op}: {{input: b}}}}, value: red, source: "§1"}}]
+"""
+    if not refused:
+        assert pack(body).evaluate(ev(a="met", b="met"), "2026-01-05").headline.value == ("red" if op == "is" else None)  # no default: no row, no value
+        return
+    [(code, path, message, _)] = refusals(body)
+    assert (code, path, message) == ("CP206", f"decisions[0].rows[0].when.{op}", f"`{op}` compares numbers or dates, but `a` is `enum`")
