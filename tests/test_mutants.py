@@ -224,3 +224,61 @@ decisions:
         return
     [(code, path, message, _)] = refusals(body)
     assert (code, path, message) == ("CP206", f"decisions[0].rows[0].when.{op}", f"`{op}` compares numbers or dates, but `a` is `enum`")
+
+
+# ----------------------------------------------------------------- _vocabulary: a list finding needs its items
+
+
+def test_a_local_list_finding_without_items_is_refused():
+    text = HEAD.replace("  - {id: events,", "  - {id: themes, path: local.themes, type: list}\n  - {id: events,")
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(text + "decisions:\n  - {id: result, kind: bands, input: score, scale: rag, source: \"§1\", "
+                          "bands: [{id: any, value: green, source: \"§1\"}]}\n", "bad.yaml")
+    [d] = info.value.diagnostics
+    assert (d.code, d.path, d.message, d.hint) == (
+        "CP205", "inputs[6].type", "input `themes`: a local `list` finding says what its `items` are", "add `items: {type: text}`")
+
+
+# ----------------------------------------------------------------- lifecycle: which deadline a move follows, and when one is due
+
+
+def _ladder():
+    from pathlib import Path
+
+    from carepolicy import load_pack
+    return load_pack(Path(__file__).parent / "data" / "ladders" / "valid" / "example.yaml")
+
+
+def test_a_deadline_move_follows_the_deadline_its_trigger_names_not_another_missed_one():
+    from datetime import date
+
+    from carepolicy import TransitionError, advance
+    from carepolicy.lifecycle import Case, HistoryEntry, OpenDeadline
+
+    p = _ladder()
+    opened = HistoryEntry(seq=0, on=date(2026, 1, 2), kind="opened", to_state="concern", pack_version=p.version,
+                          pack_sha256=p.sha256)
+    running = (OpenDeadline(id="review", text="Review", due=date(2026, 1, 10), started_on=date(2026, 1, 2), after="8 days",
+                            state="concern", set_by="raise-concern", source="§4.2"),
+               OpenDeadline(id="plan-agreed", text="Plan", due=date(2026, 2, 10), started_on=date(2026, 1, 2),
+                            after="1 month", state="concern", set_by="raise-concern", on_miss="issue-notice", source="§4.1"))
+    case = Case(pack_id=p.id, pack_version=p.version, pack_sha256=p.sha256, provider_id="p", state="concern",
+                entered_on=date(2026, 1, 2), deadlines=running, history=(opened,))
+    approvals = [{"role": "lead", "by": "A"}, {"role": "manager", "by": "B"}]
+    with pytest.raises(TransitionError) as info:  # `review` is missed, but the move follows `plan-agreed`
+        advance(p, case, {"transition": "issue-notice", "on": "2026-01-20", "approvals": approvals})
+    [d] = info.value.diagnostics
+    assert d.code == "CP508" and "`plan-agreed` is due on 2026-02-10" in d.message
+    assert advance(p, case, {"transition": "issue-notice", "on": "2026-02-11", "approvals": approvals}).state == "notice"
+
+
+def test_a_timeline_records_each_deadline_as_due_on_its_day_only():
+    from carepolicy import simulate
+
+    p = _ladder()
+    evidence = {"provider": {"id": "p", "name": "P", "service_type": "residential"}, "local": {"example": {"risk_profile_score": 25}}}
+    timeline = simulate(p, "p", [{"transition": "raise-concern", "on": "2025-12-17", "evidence": evidence}], "2026-02-01")
+    due = {d.on.isoformat(): [x.id for x in d.due] for d in timeline.days if d.due}
+    assert due == {"2026-01-05": ["plan-agreed"], "2026-01-28": ["review"]}
+    missed = {d.on.isoformat(): [m.deadline.id for m in d.missed] for d in timeline.days if d.missed}
+    assert missed == {"2026-01-06": ["plan-agreed"], "2026-01-29": ["review"]}
