@@ -282,3 +282,34 @@ def test_a_timeline_records_each_deadline_as_due_on_its_day_only():
     assert due == {"2026-01-05": ["plan-agreed"], "2026-01-28": ["review"]}
     missed = {d.on.isoformat(): [m.deadline.id for m in d.missed] for d in timeline.days if d.missed}
     assert missed == {"2026-01-06": ["plan-agreed"], "2026-01-29": ["review"]}
+
+
+# ----------------------------------------------------------------- _vocabulary: the type a formula gives
+
+
+def derived(formula: str, type_: str) -> object:
+    text = HEAD.replace("  - {id: events,", f"  - {{id: value, type: {type_}, derive: {formula}}}\n  - {{id: events,")
+    return loads_pack(text + "decisions:\n  - {id: result, kind: bands, input: score, scale: rag, source: \"§1\", "
+                             "bands: [{id: any, value: green, source: \"§1\"}]}\n", "derived.yaml")
+
+
+@pytest.mark.parametrize(("formula", "type_", "problem"), [
+    ("{sum: [score, {product: [2, unknown_input]}]}", "integer", ("CP203", "input `value`: derived from unknown input `unknown_input`")),
+    ("{sum: [score, {product: [score, 0.5]}]}", "integer", ("CP205", "input `value` is declared `integer` but its `derive` gives a number")),
+    ("{sum: [score, 0.5]}", "integer", ("CP205", "input `value` is declared `integer` but its `derive` gives a number")),
+    ("{sum: [{quotient: [score, limit]}, 1]}", "integer",
+     ("CP215", "input `value`: a quotient of whole numbers need not be whole; say how it is rounded")),
+    ("{count: {of: [a, b], is: met}}", "date", ("CP205", "input `value` is declared `date` but its `derive` gives a whole number")),
+    ("{sum: [score, limit]}", "integer", None),
+    ("{product: [100, score]}", "integer", None),
+    ("{count: {of: [a, b], is: met}}", "number", None),                                  # a whole number is a number
+    ("{quotient: [score, limit], round: down, if_zero: 0}", "integer", None),
+    ("{sum: [score, {product: [score, 2.0]}]}", "integer", None),                         # 2.0 is whole
+])
+def test_a_derived_input_is_declared_as_the_type_its_formula_gives(formula, type_, problem):
+    if problem is None:
+        assert derived(formula, type_).inputs["value"].type.base in (type_, "integer")
+        return
+    with pytest.raises(PackLoadError) as info:
+        derived(formula, type_)
+    assert [(d.code, d.message) for d in info.value.diagnostics] == [problem]
