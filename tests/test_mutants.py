@@ -313,3 +313,36 @@ def test_a_derived_input_is_declared_as_the_type_its_formula_gives(formula, type
     with pytest.raises(PackLoadError) as info:
         derived(formula, type_)
     assert [(d.code, d.message) for d in info.value.diagnostics] == [problem]
+
+
+def test_a_path_into_a_shared_value_is_refused_with_the_way_to_read_it():
+    text = HEAD.replace("  - {id: events, path: events, type: events}", "  - {id: events, path: events.kind, type: events}")
+    with pytest.raises(PackLoadError) as info:
+        loads_pack(text + "decisions:\n  - {id: result, kind: bands, input: score, scale: rag, source: \"§1\", "
+                          "bands: [{id: any, value: green, source: \"§1\"}]}\n", "bad.yaml")
+    [d] = info.value.diagnostics
+    assert (d.code, d.path, d.message, d.hint) == (
+        "CP205", "inputs[6].path", "input `events`: `events.kind` is not a value of the shared evidence",
+        "read the list itself: `path: events`")
+
+
+# ----------------------------------------------------------------- evidence records are frozen and travel between models
+
+
+def _version(version: str, start: str, end: str | None, finding: str):
+    text = HEAD.replace('version: "1.0.0"', f'version: "{version}"').replace(
+        'effective_from: "2024-01-01"', f'effective_from: "{start}"' + (f'\n  effective_to: "{end}"' if end else "")).replace(
+        "  - {id: events,", f"  - {{id: {finding}, path: local.{finding}, type: integer, min: 0, max: 9}}\n  - {{id: events,")
+    return loads_pack(text + "decisions:\n  - {id: result, kind: bands, input: score, scale: rag, source: \"§1\", "
+                             "bands: [{id: any, value: green, source: \"§1\"}]}\n", f"v{version}.yaml")
+
+
+def test_a_record_checked_by_one_version_is_read_by_another_that_declares_other_findings():
+    from pydantic import ValidationError
+
+    old, new = _version("1.0.0", "2024-01-01", "2025-12-31", "old_only"), _version("2.0.0", "2026-01-01", None, "new_only")
+    record = old.parse_evidence(ev(score=3))
+    again = new.parse_evidence(record)  # only what was given travels, not the old model's empty `old_only`
+    assert again.local.test.score == 3 and new.evaluate(again, "2026-02-01").headline.value == "green"
+    with pytest.raises(ValidationError):
+        again.local.test = None  # records are frozen, their local findings too
