@@ -672,20 +672,28 @@ class Outcome:
 DecisionFn = Callable[[Ctx], Outcome]
 
 
+def match_band(bands: Sequence[Any], x: Any) -> Any | None:
+    """The first band listed whose bounds hold ``x`` (``min``/``max`` inclusive, ``below`` exclusive), or ``None``.
+
+    The one reading of bands: evaluation and :func:`carepolicy.testing.boundaries` both use it
+    (the first band wins where ``allow_overlaps`` lets bands overlap).
+    """
+    for b in bands:
+        if (b.min is None or x >= b.min) and (b.max is None or x <= b.max) and (b.below is None or x < b.below):
+            return b
+    return None
+
+
 def compile_bands(c: Compiler, d: BandsDecision) -> DecisionFn:
     read = c.read[d.input]
-    bands = tuple(
-        (b.id, b.value, b.min, b.max, b.below, ((b.id, b.judgement),) if b.judgement else ())
-        for b in d.bands
-    )
+    bands = tuple(d.bands)
+    judged = {b.id: ((b.id, b.judgement),) if b.judgement else () for b in bands}
     decision_judgement = ((d.id, d.judgement),) if d.judgement else ()
     name = d.input
 
     def band_of(v: Any) -> tuple[str, Any, tuple[tuple[str, str], ...]] | None:
-        for bid, value, lo, hi, below, judg in bands:
-            if (lo is None or v >= lo) and (hi is None or v <= hi) and (below is None or v < below):
-                return bid, value, judg  # the first band wins (overlaps only where `allow_overlaps` says so)
-        return None
+        b = match_band(bands, v)
+        return None if b is None else (b.id, b.value, judged[b.id])
 
     def run(ctx: Ctx) -> Outcome:
         mark = len(ctx.missing)
@@ -697,11 +705,11 @@ def compile_bands(c: Compiler, d: BandsDecision) -> DecisionFn:
                 v = v.lo
             else:
                 ctx.trace.append((d.id, name, None))
-                return Outcome("insufficient_evidence", None, (), tuple(b[0] for b in bands),
+                return Outcome("insufficient_evidence", None, (), tuple(b.id for b in bands),
                                tuple(ctx.missing[mark:]) or (name,), decision_judgement)
         if v is None:
             ctx.trace.append((d.id, name, None))
-            return Outcome("insufficient_evidence", None, (), tuple(b[0] for b in bands),
+            return Outcome("insufficient_evidence", None, (), tuple(b.id for b in bands),
                            tuple(ctx.missing[mark:]) or (name,), decision_judgement)
         found = band_of(v)
         if found is not None:

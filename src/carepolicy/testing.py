@@ -25,6 +25,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ._check import pack_conditions, walk_conditions
+from ._compile import match_band
 from ._ladder_testing import calendar_shift, window_first_day
 from ._time import Duration
 from ._vocabulary import event_field_type, shared_fields
@@ -306,11 +307,9 @@ class Boundary:
 
 
 def _band_value(d: BandsDecision, x: float) -> Any:
-    """The reference reading of a bands decision: the first band whose bounds contain ``x``."""
-    for b in d.bands:
-        if (b.min is None or x >= b.min) and (b.max is None or x <= b.max) and (b.below is None or x < b.below):
-            return b.value
-    return None
+    """The value of the band ``x`` falls in, read as the engine reads bands (one implementation: ``match_band``)."""
+    band = match_band(d.bands, x)
+    return None if band is None else band.value
 
 
 def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boundary]:
