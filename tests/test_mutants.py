@@ -258,8 +258,9 @@ def test_a_deadline_move_follows_the_deadline_its_trigger_names_not_another_miss
     p = _ladder()
     opened = HistoryEntry(seq=0, on=date(2026, 1, 2), kind="opened", to_state="concern", pack_version=p.version,
                           pack_sha256=p.sha256)
+    # `review` is missed first and even names the same move, but the move's trigger names `plan-agreed`
     running = (OpenDeadline(id="review", text="Review", due=date(2026, 1, 10), started_on=date(2026, 1, 2), after="8 days",
-                            state="concern", set_by="raise-concern", source="§4.2"),
+                            state="concern", set_by="raise-concern", on_miss="issue-notice", source="§4.2"),
                OpenDeadline(id="plan-agreed", text="Plan", due=date(2026, 2, 10), started_on=date(2026, 1, 2),
                             after="1 month", state="concern", set_by="raise-concern", on_miss="issue-notice", source="§4.1"))
     case = Case(pack_id=p.id, pack_version=p.version, pack_sha256=p.sha256, provider_id="p", state="concern",
@@ -346,3 +347,18 @@ def test_a_record_checked_by_one_version_is_read_by_another_that_declares_other_
     assert again.local.test.score == 3 and new.evaluate(again, "2026-02-01").headline.value == "green"
     with pytest.raises(ValidationError):
         again.local.test = None  # records are frozen, their local findings too
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_another_authoritys_finding_read_by_name_refuses_nan_and_infinity(bad):
+    from carepolicy import EvidenceError
+
+    text = HEAD.replace("  - {id: events,", "  - {id: theirs, path: local.elsewhere.score, type: number, min: 0, max: 100}\n  - {id: events,")
+    p = loads_pack(text + "decisions:\n  - {id: result, kind: bands, input: theirs, scale: rag, source: \"§1\", "
+                          "bands: [{id: any, value: green, source: \"§1\"}]}\n", "theirs.yaml")
+    record = {"provider": {"id": "p1", "name": "Acme", "service_type": "nursing"}, "local": {"elsewhere": {"score": bad}}}
+    with pytest.raises(EvidenceError) as info:
+        p.evaluate(record, "2026-01-05")
+    # (each branch of the int-or-float union speaks: `local.elsewhere.score.float`, `....int`; left for the evidence layer)
+    assert info.value.diagnostics and all(d.path.startswith("local.elsewhere.score") for d in info.value.diagnostics)
+    assert p.evaluate({**record, "local": {"elsewhere": {"score": 50.0}}}, "2026-01-05").headline.value == "green"
