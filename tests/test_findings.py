@@ -102,6 +102,18 @@ def test_allow_overlaps_is_what_lets_the_first_band_win_not_an_order_of_values()
     assert got == {10: "green", 50: "green", 51: "red", 60: "red"}
 
 
+def test_with_allow_overlaps_a_band_listed_earlier_closes_what_looks_like_a_gap():
+    rows = ('{id: wide, value: green, min: 0, max: 50, source: "§1"}', '{id: inner, value: amber, min: 10, max: 20, source: "§1"}',
+            '{id: top, value: red, min: 30, source: "§1"}')
+    p = pack(bands(*rows, extra="    allow_overlaps: true\n"))  # 21 to 29 are in `wide`: no gap
+    assert {s: p.evaluate(ev(score=s), "2026-01-05").headline.rules[0] for s in (15, 25, 29, 30, 51)} == {
+        15: "wide", 25: "wide", 29: "wide", 30: "wide", 51: "top"}
+    short = (rows[0].replace("max: 50", "max: 25"), rows[1], rows[2])
+    with pytest.raises(PackLoadError) as info:  # a real gap stays one: 26 to 29
+        pack(bands(*short, extra="    allow_overlaps: true\n"))
+    assert [d.code for d in info.value.diagnostics] == ["CP208"]
+
+
 # ----------------------------------------------------------------- CP305: direction against equal ranks
 
 
