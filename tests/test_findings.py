@@ -114,6 +114,20 @@ def test_with_allow_overlaps_a_band_listed_earlier_closes_what_looks_like_a_gap(
     assert [d.code for d in info.value.diagnostics] == ["CP208"]
 
 
+def test_decimal_bands_ending_below_a_number_leave_a_gap_unless_an_earlier_band_covers_it():
+    def decimal(*rows: str, extra: str = "") -> str:
+        return bands(*rows, extra=extra).replace("input: score", "input: ratio")
+
+    with pytest.raises(PackLoadError) as info:
+        pack(decimal('{id: low, value: green, below: 10.5, source: "§1"}', '{id: high, value: red, min: 12, source: "§1"}'))
+    [d] = info.value.diagnostics
+    assert (d.code, d.message) == ("CP208", "decision `result`: gap between bands `low` and `high`: 10.5 up to 12 fall in no band")
+    covered = pack(decimal('{id: wide, value: green, min: 0, below: 50, source: "§1"}',
+                           '{id: inner, value: amber, min: 5, below: 10.5, source: "§1"}',
+                           '{id: high, value: red, min: 12, source: "§1"}', extra="    allow_overlaps: true\n"))
+    assert covered.evaluate(ev(ratio=11.0), "2026-01-05").headline.rules == ["wide"]
+
+
 # ----------------------------------------------------------------- CP305: direction against equal ranks
 
 
