@@ -542,6 +542,11 @@ CQC = "cqc_overall"
         ("{input: last_qpip, within: 28 days}", ev(local={"last_qpip_ended_on": "2025-12-08"}), "false"),
         ("{input: last_qpip, within: 10 working days}", ev(local={"last_qpip_ended_on": "2025-12-18"}), "true"),
         ("{input: last_qpip, within: 10 working days}", ev(local={"last_qpip_ended_on": "2025-12-17"}), "false"),
+        # the window ends on the as-of date (README: `within: 1 month` as of 15 March covers 16 February to 15 March);
+        # a date after it is neither within nor older than (found by the reference evaluator)
+        ("{input: last_qpip, within: 2 years}", ev(local={"last_qpip_ended_on": "2026-01-06"}), "false"),
+        ("{input: last_qpip, older_than: 2 years}", ev(local={"last_qpip_ended_on": "2026-01-06"}), "false"),
+        ("{not: {input: last_qpip, within: 2 years}}", ev(local={"last_qpip_ended_on": "2027-06-01"}), "true"),
         # known: never unknown itself
         ("{input: score, known: true}", ev(local={"risk_profile_score": 0}), "true"),
         ("{input: score, known: true}", ev(), "false"),
@@ -802,9 +807,17 @@ decisions:
 """
     )
     d = pack.evaluate(ev(local={"risk_profile_score": 12}), AS_OF)
-    assert d.decision("first").status == "conflict"
+    first = d.decision("first")
+    assert (first.status, first.rules, first.missing) == ("conflict", ["a", "b"], [])
     r = d.decision("result")
-    assert not (r.status == "insufficient_evidence" and r.missing == []), r
+    # the later decision waits on the conflict, and says so; it is not a piece of evidence to give
+    assert (r.status, r.value, r.undetermined, r.missing) == ("insufficient_evidence", None, ["follows"], ["first (conflict)"])
+    assert r.explanation == ("insufficient evidence: at least Green (one of Green, Red): could not check `follows`; "
+                             "missing `first (conflict)`")
+    assert d.missing == [] and d.status == "insufficient_evidence"
+    # with no conflict the same evidence path is settled: 7 is amber only
+    settled = pack.evaluate(ev(local={"risk_profile_score": 7}), AS_OF)
+    assert (settled.decision("first").value, settled.headline.value, settled.missing) == ("amber", "green", [])
 
 
 # =========================================================================== counting events
@@ -1244,27 +1257,45 @@ def test_bad_as_of_is_an_evaluation_error(bad: str) -> None:
 
 
 def test_datetime_as_of_is_not_a_type_error() -> None:
-    try:
+    with pytest.raises(EvaluationError, match=r"is a date and time; pass a date \(`.date\(\)`\)"):
         make_pack(BANDS).evaluate(ev(), datetime(2026, 1, 5, 9, 30))
-    except EvaluationError:
-        pass
+    assert make_pack(BANDS).evaluate(ev(), datetime(2026, 1, 5, 9, 30).date()).as_of == date(2026, 1, 5)
 
 
-@pytest.mark.parametrize("duration", ["99999 years", "99999999999999999999 days", "3000 years"])
-def test_a_duration_too_long_for_the_calendar_never_escapes_as_value_error(duration: str) -> None:
-    body = BANDS + f"""
+def _far_pack(duration: str) -> PolicyPack:
+    return make_pack(BANDS + f"""
 outcomes:
   - {{id: far, kind: action, when: {{input: score, known: true}}, text: Far away, due: {{after: {duration}}}, source: "§1"}}
   - {{id: old, kind: action, when: {{input: last_qpip, within: {duration}}}, text: Long ago, source: "§1"}}
-"""
-    try:
-        pack = make_pack(body)
-    except PackLoadError:
-        return
-    try:
-        pack.evaluate(ev(local={"risk_profile_score": 1, "last_qpip_ended_on": "2020-01-01"}), AS_OF)
-    except EvaluationError:
-        pass
+""")
+
+
+@pytest.mark.parametrize(("duration", "longest"), [("99999 years", "100 years"), ("99999999999999999999 days", "36525 days"),
+                                                   ("3000 years", "100 years"), ("101 years", "100 years"),
+                                                   ("1201 months", "1200 months"), ("26001 working days", "26000 working days")])
+def test_a_duration_too_long_for_the_calendar_is_refused_where_it_is_written(duration: str, longest: str) -> None:
+    with pytest.raises(PackLoadError) as info:
+        _far_pack(duration)
+    assert [(d.code, d.path) for d in info.value.diagnostics] == [("CP201", "outcomes[0].due.after"), ("CP201", "outcomes[1].when.within")]
+    assert all(d.message == f"`{duration}` is too long for a deadline or window" for d in info.value.diagnostics)
+    assert all(d.hint == f"the longest is {longest} (100 years)" for d in info.value.diagnostics)
+
+
+@pytest.mark.parametrize(("duration", "due", "first_inside", "last_outside"), [
+    ("100 years", date(2999, 12, 31), "2800-01-01", "2799-12-31"),
+    ("1200 months", date(2999, 12, 31), "2800-01-01", "2799-12-31"),
+    ("36525 days", date(3000, 1, 1), "2800-01-01", "2799-12-31"),  # 2900 is not a leap year, 2800 is
+    ("26000 working days", date(2999, 8, 29), None, None)])
+def test_the_longest_durations_evaluate_from_the_last_date_carepolicy_reads(
+        duration: str, due: date, first_inside: str | None, last_outside: str | None) -> None:
+    """The limits keep every date in range: a century from 2899-12-31 is still a date, so no evaluation overflows."""
+    pack = _far_pack(duration)
+    d = pack.evaluate(ev(local={"risk_profile_score": 1, "last_qpip_ended_on": "1900-01-01"}), "2899-12-31")
+    assert [(a.id, a.due) for a in d.actions] == [("far", due)]
+    if first_inside is not None:  # the window's first day is inside, the day before it is not
+        inside = pack.evaluate(ev(local={"risk_profile_score": 1, "last_qpip_ended_on": first_inside}), "2899-12-31")
+        outside = pack.evaluate(ev(local={"risk_profile_score": 1, "last_qpip_ended_on": last_outside}), "2899-12-31")
+        assert ([a.id for a in inside.actions], [a.id for a in outside.actions]) == (["far", "old"], ["far"])
 
 
 # =========================================================================== evidence errors

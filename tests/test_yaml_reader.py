@@ -590,7 +590,7 @@ def test_positions_fall_back_to_deepest_existing_prefix() -> None:
 # ------------------------------------------------------------------ loaders and speed
 
 
-@pytest.mark.skipif(not HAVE_LIBYAML, reason="needs libyaml")
+@pytest.mark.skipif(not HAVE_LIBYAML, reason="optional libyaml absent: PyYAML was built without its C parser")
 def test_sixty_kilobyte_pack_is_fast() -> None:
     lines = ["id: big", "decisions:"]
     i = 0

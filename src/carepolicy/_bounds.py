@@ -130,7 +130,7 @@ def _rerun(pack: Any, ctx: Ctx, index: int, overrides: dict[str, Any]) -> tuple[
             continue
         del sub.missing[:]
         found: Outcome = fn(sub)
-        feed(sub, d, found)
+        feed(sub, d.id, found)
         o = found
     assert o is not None
     return o, sub
@@ -188,9 +188,7 @@ def _by_rows(pack: Any, d: Any, fn: Any, ctx: Ctx, outcome: Outcome) -> set[Any]
 
 def _bands_possible(pack: Any, d: BandsDecision, ctx: Ctx) -> set[Any]:
     spec = pack.inputs[d.input]
-    mark = len(ctx.missing)
-    v = pack._compiler.read[d.input](ctx)
-    del ctx.missing[mark:]
+    v = pack.reading(d.input, ctx)
     lo, hi = (v.lo, v.hi) if isinstance(v, Range) else (spec.type.lo, spec.type.hi)
     out: set[Any] = set()
     for b in d.bands:

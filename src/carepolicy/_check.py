@@ -248,6 +248,17 @@ def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
     def lower(b: Any) -> float:
         return float("-inf") if b.min is None else b.min
 
+    def covered_earlier(j: int, start: float) -> bool:
+        """Under `allow_overlaps`, whether a band listed before the previous one reaches ``start``."""
+        for e in d.bands[: j - 1] if d.allow_overlaps else ():
+            if e.max is None and e.below is None:
+                return True
+            if e.max is not None and ((e.max + 1 if integer else e.max) >= start):
+                return True
+            if e.below is not None and e.below >= start:
+                return True
+        return False
+
     for j in range(1, len(d.bands)):
         prev, cur = d.bands[j - 1], d.bands[j]
         if lower(cur) < lower(prev):
@@ -274,20 +285,20 @@ def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
                                 "or set `allow_overlaps: true` (the first band wins)"))
                 continue
             gap = (cur.min > prev.max + 1) if integer else (cur.min > prev.max)
-            if gap and not d.allow_gaps:
+            if gap and not d.allow_gaps and not covered_earlier(j, cur.min):
                 lo, hi = (prev.max + 1, cur.min - 1) if integer else (prev.max, cur.min)
-                what = (f"{_fmt(lo)} to {_fmt(hi)}" if integer else
-                        f"numbers between {_fmt(lo)} and {_fmt(hi)} (e.g. {_fmt((lo + hi) / 2)})")
+                what = (f"{_fmt(lo)} falls" if integer and lo == hi else f"{_fmt(lo)} to {_fmt(hi)} fall" if integer else
+                        f"numbers between {_fmt(lo)} and {_fmt(hi)} (e.g. {_fmt((lo + hi) / 2)}) fall")
                 hint = (f"start `{cur.id}` at {_fmt(prev.max + 1)}" if integer else
                         f"end `{prev.id}` with `below: {_fmt(cur.min)}` instead of `max`")
-                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: {what} fall in no band",
+                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: {what} in no band",
                             dpath + ("bands", j, "min"), hint + ", or set `allow_gaps: true`"))
         else:
             assert prev.below is not None
             if cur.min < prev.below and not d.allow_overlaps:
                 out.append(("CP209", f"decision `{d.id}`: bands `{prev.id}` and `{cur.id}` overlap below {_fmt(prev.below)}",
                             dpath + ("bands", j, "min"), f"start `{cur.id}` at {_fmt(prev.below)}"))
-            elif cur.min > prev.below and not d.allow_gaps:
+            elif cur.min > prev.below and not d.allow_gaps and not covered_earlier(j, cur.min):
                 out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: "
                             f"{_fmt(prev.below)} up to {_fmt(cur.min)} fall in no band",
                             dpath + ("bands", j, "min"), f"start `{cur.id}` at {_fmt(prev.below)}, or set `allow_gaps: true`"))

@@ -72,6 +72,8 @@ class Ctx:
     """Each input read so far, as the evidence gives it (rows read the same inputs again and again)."""
     counts: dict[int, tuple[tuple[int, int] | None, tuple[str, ...]]] = field(default_factory=dict)
     """Each event query counted so far, with the missing evidence it recorded."""
+    out_of_scope: list[str] = field(default_factory=list)
+    """The scope rules that hold (each with its reason and clause): then no decision is made."""
 
 
 Cond = Callable[[Ctx], Tri]
@@ -400,7 +402,8 @@ class Compiler:
             limit = ctx.limits.get(duration)
             if limit is None:
                 limit = ctx.limits[duration] = subtract(ctx.as_of, duration, calendar)
-            return (v > limit) if within else (v <= limit)
+            # a window ends on the as-of date: a date after it is not within the last `duration`
+            return (limit < v <= ctx.as_of) if within else (v <= limit)
 
         return check
 
@@ -410,14 +413,14 @@ class Compiler:
             want = bool(arg)
             return lambda ctx: (ctx.values.get(decision_id) is not None) == want
         pred = self.predicate(test)
-        # A collected decision only gains values as evidence arrives, so a value already
-        # collected settles `is`/`in` even while other rows are open.
-        positive = op in ("is", "in")
+        # A collected decision only gains values as evidence arrives, and a test on one holds
+        # when a collected value passes it, so a value already collected settles the test
+        # even while other rows are open (found by the reference evaluator: this was `is`/`in` only).
 
         def check(ctx: Ctx) -> Tri:
             v = ctx.values.get(decision_id)
             if v is None:
-                if positive and any(pred(x) for x in ctx.partial.get(decision_id, ())):
+                if any(pred(x) for x in ctx.partial.get(decision_id, ())):
                     return True
                 if decision_id in ctx.unsettled:
                     ctx.missing.extend(ctx.unsettled[decision_id])
@@ -500,6 +503,7 @@ class Compiler:
             as_of = ctx.as_of
             known: dict[Any, int] = {}
             maybe: dict[Any, int] = {}
+            sure_floating = 0  # events that surely match but whose group is not known
             for e in events:
                 if e.kind not in kinds or e.date > as_of or (start is not None and e.date < start):
                     continue
@@ -518,8 +522,11 @@ class Compiler:
                     known[key] = known.get(key, 0) + 1
                 else:
                     maybe[key] = maybe.get(key, 0) + 1
+                    sure_floating += verdict is True
             floating = maybe.pop(None, 0)  # events whose group is not known could join any group
-            lo = max(known.values(), default=0)
+            # at fewest, each surely matching event of an unknown group is alone in a group of its own
+            # (found by the reference evaluator: such events were left out of the lower bound)
+            lo = max(max(known.values(), default=0), 1 if sure_floating else 0)
             hi = max((known.get(k, 0) + maybe.get(k, 0) for k in set(known) | set(maybe)), default=0) + floating
             if hi != lo:
                 ctx.missing.append(label)
@@ -691,20 +698,28 @@ class Outcome:
 DecisionFn = Callable[[Ctx], Outcome]
 
 
+def match_band(bands: Sequence[Any], x: Any) -> Any | None:
+    """The first band listed whose bounds hold ``x`` (``min``/``max`` inclusive, ``below`` exclusive), or ``None``.
+
+    The one reading of bands: evaluation and :func:`carepolicy.testing.boundaries` both use it
+    (the first band wins where ``allow_overlaps`` lets bands overlap).
+    """
+    for b in bands:
+        if (b.min is None or x >= b.min) and (b.max is None or x <= b.max) and (b.below is None or x < b.below):
+            return b
+    return None
+
+
 def compile_bands(c: Compiler, d: BandsDecision) -> DecisionFn:
     read = c.read[d.input]
-    bands = tuple(
-        (b.id, b.value, b.min, b.max, b.below, ((b.id, b.judgement),) if b.judgement else ())
-        for b in d.bands
-    )
+    bands = tuple(d.bands)
+    judged = {b.id: ((b.id, b.judgement),) if b.judgement else () for b in bands}
     decision_judgement = ((d.id, d.judgement),) if d.judgement else ()
     name = d.input
 
     def band_of(v: Any) -> tuple[str, Any, tuple[tuple[str, str], ...]] | None:
-        for bid, value, lo, hi, below, judg in bands:
-            if (lo is None or v >= lo) and (hi is None or v <= hi) and (below is None or v < below):
-                return bid, value, judg  # the first band wins (overlaps only where `allow_overlaps` says so)
-        return None
+        b = match_band(bands, v)
+        return None if b is None else (b.id, b.value, judged[b.id])
 
     def run(ctx: Ctx) -> Outcome:
         mark = len(ctx.missing)
@@ -716,11 +731,11 @@ def compile_bands(c: Compiler, d: BandsDecision) -> DecisionFn:
                 v = v.lo
             else:
                 ctx.trace.append((d.id, name, None))
-                return Outcome("insufficient_evidence", None, (), tuple(b[0] for b in bands),
+                return Outcome("insufficient_evidence", None, (), tuple(b.id for b in bands),
                                tuple(ctx.missing[mark:]) or (name,), decision_judgement)
         if v is None:
             ctx.trace.append((d.id, name, None))
-            return Outcome("insufficient_evidence", None, (), tuple(b[0] for b in bands),
+            return Outcome("insufficient_evidence", None, (), tuple(b.id for b in bands),
                            tuple(ctx.missing[mark:]) or (name,), decision_judgement)
         found = band_of(v)
         if found is not None:
@@ -852,19 +867,28 @@ class _Table:
         return self.run(ctx)
 
 
-def feed(ctx: Ctx, d: Any, o: Outcome) -> None:
-    """Record a decision's outcome in the context so later decisions can read it (one rule, one home)."""
+def feed(ctx: Ctx, decision_id: str, o: Outcome) -> tuple[str, ...]:
+    """Record a decision's outcome so later rows, outcomes and ladder guards read it.
+
+    The one place where a decision is fed forward (``evaluate``, ``decide`` and case moves
+    all come here). A decided value (or none) is recorded as such; an open decision records
+    what it lacks, and a collected decision the values it has collected so far, since those
+    hold whatever the missing evidence says. Returns what the decision lacks (empty when settled).
+    """
     if o.judgements:
-        ctx.judged[d.id] = o.judgements
+        ctx.judged[decision_id] = o.judgements
     if o.status == "decided":
-        ctx.values[d.id] = o.value
-    elif o.status == "no_value":
-        ctx.values[d.id] = None
-    else:
-        # a conflict is not missing evidence: downstream tests name the decision instead
-        ctx.unsettled[d.id] = tuple(dict.fromkeys(o.missing)) or (f"{d.id} (conflict)",)
-        if isinstance(o.value, list):
-            ctx.partial[d.id] = o.value
+        ctx.values[decision_id] = o.value
+        return ()
+    if o.status == "no_value":
+        ctx.values[decision_id] = None
+        return ()
+    # a conflict is not missing evidence: downstream tests name the decision instead
+    missing = tuple(dict.fromkeys(o.missing)) or (f"{decision_id} ({o.status.replace('_', ' ')})",)
+    ctx.unsettled[decision_id] = missing
+    if isinstance(o.value, list):
+        ctx.partial[decision_id] = o.value
+    return missing
 
 
 def compile_decision(c: Compiler, d: BandsDecision | TableDecision) -> DecisionFn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -197,22 +197,42 @@ def _calendar_reference(anchor: date, due: Any) -> tuple[date | None, date]:
 
 def _reference(anchor: date, duration: Duration, region: str, closures: set[date]) -> date:
     """A second, independent reading of a duration: relativedelta and the holidays calendar directly."""
+    return calendar_shift(anchor, duration, region, closures)
+
+
+def calendar_shift(anchor: date, duration: Duration, region: str = "ENG", closures: Iterable[date] = (),
+                   count_from: str = "next_working_day", sign: int = 1) -> date:
+    """``anchor`` moved ``duration`` forward (``sign=-1``: back), read independently of the engine's
+    calendar code: relativedelta for months and years, the holidays package for working days."""
     unit, n = duration.unit, duration.amount
     if unit == "days":
-        return anchor + timedelta(days=n)
+        return anchor + timedelta(days=sign * n)
     if unit == "weeks":
-        return anchor + timedelta(weeks=n)
+        return anchor + timedelta(weeks=sign * n)
     if unit == "months":
-        return anchor + relativedelta(months=n)
+        return anchor + relativedelta(months=sign * n)
     if unit == "years":
-        return anchor + relativedelta(years=n)
-    off = holidays.country_holidays("GB", subdiv=region, years=range(anchor.year, anchor.year + 2 + n // 200))
+        return anchor + relativedelta(years=sign * n)
+    span = 2 + n // 200
+    off = holidays.country_holidays("GB", subdiv=region, years=range(anchor.year - span, anchor.year + span + 1))
+    shut = set(closures)
+
+    def working(day: date) -> bool:
+        return day.weekday() < 5 and day not in off and day not in shut
+
     day = anchor
+    if n and count_from == "same_day" and working(day):
+        n -= 1
     while n:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in off and day not in closures:
+        day += timedelta(days=sign)
+        if working(day):
             n -= 1
     return day
+
+
+def window_first_day(as_of: date, duration: Duration, spec: Any) -> date:
+    """The first day inside a look-back window ending on ``as_of``, read independently of the engine."""
+    return calendar_shift(as_of, duration, spec.region, spec.closures, spec.count_from, -1) + timedelta(days=1)
 
 
 def deadline_edges(pack: PolicyPack, anchors: tuple[date, ...] = DEADLINE_ANCHORS) -> list[DeadlineEdge]:

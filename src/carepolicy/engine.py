@@ -14,7 +14,8 @@ from typing import Any
 from ._version import __version__
 from ._bounds import NO_VALUE, Analysis, Budget, prepare
 from ._bounds import analyse as _analyse
-from ._compile import Compiler, Ctx, compile_decision, due_date, feed
+from ._check import pack_conditions
+from ._compile import Compiler, Cond, Ctx, Tri, compile_decision, due_date, feed
 from ._time import Calendar, parse_date
 from ._vocabulary import EvidenceModels, InputSpec, resolve_inputs
 from .decision import (
@@ -32,7 +33,7 @@ from .decision import (
 )
 from .errors import Diagnostic, EvaluationError, PackLoadError
 from .evidence import EARLIEST, LATEST, Evidence
-from .models import AllOf, AnyOf, BandsDecision, Pack, Test
+from .models import AllOf, AnyOf, BandsDecision, NotOf, Pack, Test
 
 __all__ = ["PolicyPack", "PackLibrary", "evaluate"]
 
@@ -49,7 +50,7 @@ class PolicyPack:
 
     __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
                  "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
-                 "_facts", "_consistency")
+                 "_facts", "_consistency", "_conditions")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -79,6 +80,11 @@ class PolicyPack:
         self._decisions = tuple((d, compile_decision(c, d)) for d in model.decisions)
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
         self._consistency = tuple((r, c.condition(r.when)) for r in model.consistency)
+        # every condition of the pack, and every part of one, compiled once and found by its path
+        # (`ladder.transitions[2].guard`, `decisions[1].rows[0].when.all[1]`): ladder guards and
+        # warnings are checked through these, never compiled again
+        self._conditions: dict[str, Cond] = {
+            where: c.condition(node) for cond, path, _ in pack_conditions(model) for node, where in _nodes(cond, path)}
         self._input_paths = {k: v.evidence_path for k, v in specs.items()}
         self._rule_source: dict[tuple[str, str], str] = {}
         self._rule_text: dict[tuple[str, str], str] = {}
@@ -150,25 +156,11 @@ class PolicyPack:
         """
         ev = self.parse_evidence(evidence)
         on = _as_date(as_of)
-        if not self.in_force(on):
-            meta = self.model.pack
-            raise EvaluationError(
-                f"pack `{self.id}` v{self.version} is not in force on {on.isoformat()} "
-                f"(in force {meta.effective_from.isoformat()} to {meta.effective_to.isoformat() if meta.effective_to else 'now'})"
-            )
+        self._refuse_out_of_force(on)
         ctx = Ctx(ev, on, self.calendar)
         notes: list[str] = []
-        out_of_scope: list[str] = []
         needed: dict[str, list[str]] = {}
-
-        for rule, cond in self._scope:
-            del ctx.missing[:]
-            r = cond(ctx)
-            ctx.trace.append(("scope", rule.id, r))
-            if r is True:
-                out_of_scope.append(f"{rule.reason} [{rule.id}: {rule.source}]")
-            elif r is None:
-                notes.append(f"could not check scope rule `{rule.id}` ({rule.reason}): missing {', '.join(sorted(set(ctx.missing)))}")
+        out_of_scope = self._check_scope(ctx, notes)
 
         results: list[DecisionResult] = []
         if not out_of_scope:
@@ -176,10 +168,9 @@ class PolicyPack:
             for d, fn in self._decisions:
                 del ctx.missing[:]
                 o = fn(ctx)
-                feed(ctx, d, o)
-                if o.status == "insufficient_evidence":
-                    for m in ctx.unsettled[d.id]:
-                        needed.setdefault(m, []).append(d.id)
+                missing = feed(ctx, d.id, o)
+                for m in (missing if o.status == "insufficient_evidence" else ()):
+                    needed.setdefault(m, []).append(d.id)
                 outcomes.append(o)
             # what the known evidence proves about open decisions: the headline first, within one budget
             budget = Budget()
@@ -234,6 +225,7 @@ class PolicyPack:
         missing_list = [
             MissingEvidence(input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
             for name, by in sorted(needed.items())
+            if name.split("[")[0] in self.inputs  # a decision in conflict is not evidence to give
         ]
         judgement = any(r.judgement for r in results) or any(a.judgement for a in actions)
         matters, why = self._judgement_matters(headline, contradictions) if not out_of_scope else (False, None)
@@ -271,9 +263,74 @@ class PolicyPack:
         ctx = Ctx(evidence, as_of, self.calendar)
         for d, fn in self._decisions:
             del ctx.missing[:]
-            feed(ctx, d, fn(ctx))
-        values = ctx.values
-        return {d.id: values.get(d.id) for d, _ in self._decisions}
+            feed(ctx, d.id, fn(ctx))
+        return {d.id: ctx.values.get(d.id) for d, _ in self._decisions}
+
+    def context(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str, *,
+                decisions: bool = True) -> Ctx:
+        """The state :meth:`evaluate` reaches before its outcomes: scope checked and every decision
+        fed forward exactly as ``evaluate`` feeds it (``decisions=False``: inputs only).
+
+        For checking a pack's other conditions (ladder guards and warnings) with :meth:`check`.
+        When a scope rule holds, no decision is made and each is left open, named as out of scope.
+        """
+        ev = self.parse_evidence(evidence)
+        on = _as_date(as_of)
+        self._refuse_out_of_force(on)
+        ctx = Ctx(ev, on, self.calendar)
+        if not decisions:
+            return ctx
+        ctx.out_of_scope = self._check_scope(ctx, [])
+        for d, fn in self._decisions:
+            del ctx.missing[:]
+            if ctx.out_of_scope:
+                ctx.unsettled[d.id] = (f"{d.id} (out of scope)",)
+            else:
+                feed(ctx, d.id, fn(ctx))
+        del ctx.missing[:]
+        return ctx
+
+    def check(self, where: str, ctx: Ctx) -> tuple[Tri, list[str]]:
+        """The compiled condition at ``where`` (a pack path such as ``ladder.transitions[2].guard``,
+        or a part of one, ``...guard.all[1]``) over ``ctx``: true, false or ``None`` (not known),
+        with the missing evidence it met. Conditions were compiled when the pack loaded."""
+        cond = self._conditions.get(where)
+        if cond is None:
+            raise KeyError(f"pack `{self.id}` has no condition at `{where}`")
+        mark = len(ctx.missing)
+        result = cond(ctx)
+        missing = list(dict.fromkeys(ctx.missing[mark:]))
+        del ctx.missing[mark:]
+        return result, missing
+
+    def reading(self, input_id: str, ctx: Ctx) -> Any:
+        """An input's value in ``ctx`` as the rows read it: the value, ``None`` when not known, or a
+        :class:`~carepolicy._compile.Range` for a count known only between two numbers. Nothing is
+        recorded as missing."""
+        mark = len(ctx.missing)
+        v = self._compiler.read[input_id](ctx)
+        del ctx.missing[mark:]
+        return v
+
+    def _check_scope(self, ctx: Ctx, notes: list[str]) -> list[str]:
+        out_of_scope: list[str] = []
+        for rule, cond in self._scope:
+            del ctx.missing[:]
+            r = cond(ctx)
+            ctx.trace.append(("scope", rule.id, r))
+            if r is True:
+                out_of_scope.append(f"{rule.reason} [{rule.id}: {rule.source}]")
+            elif r is None:
+                notes.append(f"could not check scope rule `{rule.id}` ({rule.reason}): missing {', '.join(sorted(set(ctx.missing)))}")
+        return out_of_scope
+
+    def _refuse_out_of_force(self, on: date) -> None:
+        if not self.in_force(on):
+            meta = self.model.pack
+            raise EvaluationError(
+                f"pack `{self.id}` v{self.version} is not in force on {on.isoformat()} "
+                f"(in force {meta.effective_from.isoformat()} to {meta.effective_to.isoformat() if meta.effective_to else 'now'})"
+            )
 
     def _due(self, o: Any, ctx: Ctx, notes: list[str]) -> tuple[date | None, date | None, str | None]:
         if o.due is None:
@@ -462,6 +519,24 @@ def rule_inputs(cond: Any) -> list[str]:
             if hasattr(arg, "input") and arg.input not in out:
                 out.append(arg.input)
     return out
+
+
+def path_text(path: tuple[str | int, ...]) -> str:
+    """A pack path as text: ``("ladder", "transitions", 2, "guard")`` is ``ladder.transitions[2].guard``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+
+
+def _nodes(cond: Any, path: tuple[str | int, ...]) -> Iterator[tuple[Any, str]]:
+    """A condition and every part of it, each with its path as text."""
+    yield cond, path_text(path)
+    if isinstance(cond, AllOf):
+        for i, c in enumerate(cond.all):
+            yield from _nodes(c, path + ("all", i))
+    elif isinstance(cond, AnyOf):
+        for i, c in enumerate(cond.any):
+            yield from _nodes(c, path + ("any", i))
+    elif isinstance(cond, NotOf):
+        yield from _nodes(cond.not_, path + ("not",))
 
 
 def _band_text(b: Any) -> str:

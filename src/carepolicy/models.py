@@ -301,8 +301,9 @@ class _Operators(_Model):
     better_than: "ScalarOrRef | None" = None
     no_worse_than: "ScalarOrRef | None" = None
     within: DurationText | None = Field(
-        default=None, description="a date after the day this long before the as-of date: `within: 1 month` as of "
-                                  "15 March holds from 16 February (15 February is not within)")
+        default=None, description="a date after the day this long before the as-of date, up to the as-of date: "
+                                  "`within: 1 month` as of 15 March holds from 16 February to 15 March (15 February "
+                                  "and 16 March are not within)")
     older_than: DurationText | None = Field(
         default=None, description="a date on or before the day this long before the as-of date: `older_than: 1 month` "
                                   "as of 15 March holds for 15 February and earlier")

@@ -16,6 +16,7 @@ Requires the ``dev`` extra (hypothesis).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,10 +25,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ._check import pack_conditions, walk_conditions
-from ._compile import Ctx
-from ._time import Duration, subtract, window_start
+from ._compile import match_band
+from ._ladder_testing import calendar_shift, window_first_day
+from ._time import Duration
 from ._vocabulary import event_field_type, shared_fields
-from .engine import PolicyPack
+from .engine import PolicyPack, path_text
 from .evidence import EVENT_KINDS
 from .models import BandsDecision, CountEvents, Input, InputRef, Test
 
@@ -115,6 +117,12 @@ def _get_path(data: dict[str, Any], path: str) -> Any:
     return node
 
 
+def _limit(pack: PolicyPack, as_of: date, duration: Duration) -> date:
+    """The day ``duration`` before ``as_of``: the edge of `within`/`older_than`, read independently of the engine."""
+    spec = pack.model.calendar
+    return calendar_shift(as_of, duration, spec.region, spec.closures, spec.count_from, -1)
+
+
 def _base_provider(service_type: str = "residential") -> dict[str, Any]:
     return {"id": "test-provider", "name": "Test Provider", "service_type": service_type}
 
@@ -135,7 +143,7 @@ def _event_strategy(pack: PolicyPack, inp: Input, as_of: date) -> st.SearchStrat
     offsets: set[int] = {0, 1, 30, 400}
     for q in queries:
         if q.within is not None:
-            start = window_start(as_of, q.within, pack.calendar)
+            start = window_first_day(as_of, q.within, pack.model.calendar)
             inside = (as_of - start).days
             offsets |= {inside, inside + 1, max(inside - 1, 0)}
     staff = st.sampled_from(["staff-a", "staff-b", "staff-c"])
@@ -186,7 +194,7 @@ def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tu
         elif inp.type == "date":
             offsets = {0, 1, 365}
             for dur in durations.get(inp.id, ()):
-                edge = (day - subtract(day, dur, pack.calendar)).days
+                edge = (day - _limit(pack, day, dur)).days
                 offsets |= {edge - 1, edge, edge + 1}
             value = (day - timedelta(days=draw(st.one_of(st.sampled_from(sorted(offsets)), st.integers(-30, 2000))))).isoformat()
         elif inp.type == "text":
@@ -279,6 +287,8 @@ class Boundary:
     expected_value: Any = None
     leaf: Any = field(default=None, repr=False, compare=False)
     expected_leaf: bool | None = None
+    path: str | None = None
+    """Where the tested condition is in the pack (``decisions[2].rows[0].when.all[1]``)."""
 
     def check(self, pack: PolicyPack) -> str | None:
         """``None`` when the pack's compiled evaluation agrees; otherwise what differs."""
@@ -289,19 +299,17 @@ class Boundary:
             if d.value != self.expected_value:
                 return f"{self.id}: {self.description}: expected {self.expected_value!r}, got {d.value!r} ({d.explanation})"
             return None
-        ctx = Ctx(pack.parse_evidence(self.evidence), self.as_of, pack.calendar)
-        got = pack._compiler.condition(self.leaf)(ctx)
+        assert self.path is not None
+        got, _ = pack.check(self.path, pack.context(self.evidence, self.as_of, decisions=False))
         if got is not self.expected_leaf:
             return f"{self.id}: {self.description}: expected the test to be {self.expected_leaf}, got {got}"
         return None
 
 
 def _band_value(d: BandsDecision, x: float) -> Any:
-    """The reference reading of a bands decision: the first band whose bounds contain ``x``."""
-    for b in d.bands:
-        if (b.min is None or x >= b.min) and (b.max is None or x <= b.max) and (b.below is None or x < b.below):
-            return b.value
-    return None
+    """The value of the band ``x`` falls in, read as the engine reads bands (one implementation: ``match_band``)."""
+    band = match_band(d.bands, x)
+    return None if band is None else band.value
 
 
 def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boundary]:
@@ -352,9 +360,10 @@ def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boun
         for leaf, lpath in walk_conditions(cond, path):
             where = ".".join(map(str, lpath))
             if isinstance(leaf, Test):
-                out.extend(_test_edges(pack, leaf, where, inputs, base, as_of))
+                found = _test_edges(pack, leaf, where, inputs, base, as_of)
             elif isinstance(leaf, CountEvents):
-                out.extend(_count_edges(pack, leaf, where, inputs, base, as_of))
+                found = _count_edges(pack, leaf, where, inputs, base, as_of)
+            out.extend(dataclasses.replace(b, path=path_text(lpath)) for b in found)
     return list({case.id: case for case in reversed(out)}.values())[::-1]
 
 
@@ -382,7 +391,7 @@ def _test_edges(pack: PolicyPack, leaf: Test, where: str, inputs: dict[str, Inpu
             out.append(Boundary(id=f"{where}/{op}-{arg}/{name}", description=f"`{inp.id}` = {x} against `{op}: {arg}`",
                                 evidence=ev, as_of=as_of, source=where, leaf=leaf, expected_leaf=expected))
     if op in ("within", "older_than") and inp.type == "date":
-        limit = subtract(as_of, arg, pack.calendar)
+        limit = _limit(pack, as_of, arg)
         for delta, name in ((-1, "day-before-limit"), (0, "on-limit"), (1, "day-after-limit")):
             day = limit + timedelta(days=delta)
             expected = (day > limit) if op == "within" else (day <= limit)
@@ -409,7 +418,7 @@ def _count_edges(pack: PolicyPack, leaf: CountEvents, where: str, inputs: dict[s
             event[t.field] = t.at_least
     if q.group_by:
         event[q.group_by] = "same-value"
-    start = window_start(as_of, q.within, pack.calendar) if q.within else as_of - timedelta(days=30)
+    start = window_first_day(as_of, q.within, pack.model.calendar) if q.within else as_of - timedelta(days=30)
     out = []
 
     def events_on(days: list[date]) -> dict[str, Any]:
