@@ -172,6 +172,23 @@ def test_a_worker_is_charged_only_its_own_memory() -> None:
     assert c["tried"] == 50 and c["growth_mib"] < 100 and c["peak_mib"] < 250 and c["ok"], c
 
 
+def test_hypothesis_first_start_is_not_charged_to_a_class(tmp_path: Path) -> None:
+    """Regression (CI on a clean checkout): with no `.hypothesis/` cache yet, hypothesis's first text
+    strategy builds a table of all of Unicode (a 200 MiB peak), charged to evidence/json as over_memory."""
+    script = (
+        "import json, sys\n"
+        "from carepolicy._reliability import run_battery\n"
+        "r = run_battery('fast', root=sys.argv[1], only=['evidence/json'], sizes={'evidence/json': 20}, jobs=1)\n"
+        "print(json.dumps(r['classes'][0]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / ".hypothesis").is_dir()  # it really started without a cache, in this folder
+    c = json.loads(proc.stdout)
+    assert c["tried"] > 0 and c["growth_mib"] < 100 and not c["over_memory"] and c["ok"], c
+
+
 def test_the_table_names_a_class_over_its_memory_bound() -> None:
     from carepolicy._reliability import render_table
 

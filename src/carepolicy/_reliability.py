@@ -371,12 +371,29 @@ def _cap_memory(extra_mib: int) -> None:
 
 
 def _warm_up(ctx: _Ctx) -> None:
-    """Load and evaluate once, so the first case is not charged with imports and holiday tables."""
+    """Load and evaluate once, so the first case is not charged with imports and holiday tables.
+
+    Hypothesis is started too: its first text strategy builds a table of every Unicode
+    character (over 200 MiB at its peak on a clean checkout, before ``.hypothesis/`` caches
+    it), a one-off cost of the test library, not the class's memory.
+    """
     for pack in ctx.packs:
         try:
             evaluate(pack, {"provider": {"id": "warm", "name": "Warm", "service_type": "residential"}}, in_force_as_of(pack))
         except PolicyError:
             pass
+    try:
+        from hypothesis import given
+        from hypothesis import strategies as st
+    except ImportError:  # pragma: no cover - the battery's hypothesis classes need the dev extra
+        return
+
+    @_settings(ctx, 1, "warm-up")
+    @given(st.text(max_size=1) | st.integers() | st.floats())
+    def start(_: object) -> None:
+        pass
+
+    start()
 
 
 def worker_main() -> int:
