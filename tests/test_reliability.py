@@ -123,7 +123,7 @@ def test_crashes_hangs_and_exceptions_are_counted_and_the_run_goes_on() -> None:
     """A segfault and a hang in workers are counted against their case; the cases after them still run."""
     r = run_battery(only=["self-test/crash-and-hang"], root=ROOT)
     [c] = r["classes"]
-    assert (c["tried"], c["accepted"], c["other"], c["crashes"], c["hangs"]) == (6, 3, 1, 1, 1)
+    assert (c["tried"], c["accepted"], c["other"], c["crashes"], c["hangs"]) == (6, 3, 1, 1, 1), (c["findings"], c["notes"])
     assert {(f["what"], f["example"]) for f in c["findings"]} == {
         ("crash: worker killed by SIGSEGV at _reliability.py:crash", "segfault"),
         ("hang: no answer within 1.5s", "hang"),

@@ -714,7 +714,7 @@ def _draw_pool(ctx: _Ctx, pack: PolicyPack, n: int, *, gaps: bool, salt: str) ->
     out: list[tuple[dict[str, Any], date]] = []
 
     @_settings(ctx, n, salt + pack.id)
-    @given(evidence(pack, gaps=gaps))
+    @given(evidence(pack, gaps=gaps, at_edges=0))
     def collect(pair: tuple[dict[str, Any], date]) -> None:
         out.append(copy.deepcopy(pair))
 
@@ -1271,7 +1271,7 @@ def _order_property(ctx: _Ctx, rec: _Recorder, pack: PolicyPack, variants: list[
     from .testing import evidence
 
     @_settings(ctx, ctx.size, "order" + pack.id)
-    @given(evidence(pack, gaps=True))
+    @given(evidence(pack, gaps=True, at_edges=0))
     def run(pair: tuple[dict[str, Any], date]) -> None:
         data, as_of = pair
 
@@ -1358,7 +1358,7 @@ def _unread_property(ctx: _Ctx, rec: _Recorder, pack: PolicyPack, reads: list[tu
     from .testing import evidence
 
     @_settings(ctx, ctx.size, "unread" + pack.id)
-    @given(evidence(pack, gaps=True), st.lists(st.sampled_from(others), min_size=2, max_size=2))
+    @given(evidence(pack, gaps=True, at_edges=0), st.lists(st.sampled_from(others), min_size=2, max_size=2))
     def run(pair: tuple[dict[str, Any], date], picked: list[dict[str, Any]]) -> None:
         data, as_of = pair
 

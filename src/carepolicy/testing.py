@@ -4,7 +4,11 @@ The edges are in the YAML, so the tests come from the YAML: change a threshold
 and the generated cases move with it, with no code change.
 
 * :func:`evidence` — a hypothesis strategy of ``(evidence dict, as_of)`` valid for a pack,
-  biased towards every threshold it declares; ``gaps=True`` leaves inputs out.
+  biased towards every threshold it declares; ``gaps=True`` leaves inputs out; a share of
+  the records sits exactly at a threshold the headline rests on, complete enough to decide it.
+* :func:`headline_edges` — for each threshold the headline rests on, two complete records one
+  step either side that the headline tells apart (an off-by-one shows on them);
+  :func:`edge_examples` puts them all in front of a hypothesis test.
 * :func:`boundaries` — every band bound, numeric threshold, event count, event window
   and date window of a pack as concrete cases with the result the pack's own text implies.
 * :func:`worsen` — the same evidence made worse in one input, following the pack's
@@ -17,15 +21,17 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import hypothesis
 from hypothesis import strategies as st
 
 from ._check import pack_conditions, walk_conditions
 from ._compile import match_band
+from ._edges import HeadlineEdge, decision_edges, default_as_of, in_scope_record
 from ._ladder_testing import calendar_shift, window_first_day
 from ._time import Duration
 from ._vocabulary import event_field_type, shared_fields
@@ -33,7 +39,8 @@ from .engine import PolicyPack, path_text
 from .evidence import EVENT_KINDS
 from .models import BandsDecision, CountEvents, Input, InputRef, Test
 
-__all__ = ["evidence", "boundaries", "Boundary", "worsen", "worsenings", "monotonicity_violations", "input_domain", "AS_OF_RANGE"]
+__all__ = ["evidence", "headline_edges", "unreached_edges", "edge_examples", "HeadlineEdge", "boundaries", "Boundary",
+           "worsen", "worsenings", "monotonicity_violations", "input_domain", "AS_OF_RANGE"]
 
 AS_OF_RANGE = (date(2023, 1, 1), date(2027, 12, 31))
 
@@ -167,8 +174,26 @@ def _event_strategy(pack: PolicyPack, inp: Input, as_of: date) -> st.SearchStrat
     return st.lists(one(), max_size=12)
 
 
+def _scope_inputs(pack: PolicyPack) -> list[str]:
+    """The inputs the pack's scope rules read (where evidence gives them)."""
+    out: list[str] = []
+    for rule in pack.model.scope:
+        for leaf, _ in walk_conditions(rule.when, ()):
+            if isinstance(leaf, Test) and leaf.subject[0] != "decision":
+                for name in [leaf.subject[1]] if leaf.subject[0] == "input" else leaf.subject[1]:
+                    if name not in out and pack.inputs[name].kind != "derived":
+                        out.append(name)
+    return out
+
+
 @st.composite
-def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tuple[dict[str, Any], date]:
+def _evidence(draw: Any, pack: PolicyPack, gap_share: float, as_of: date | None, out_of_scope: float,
+              at_edges: float) -> tuple[dict[str, Any], date]:
+    if at_edges and draw(st.floats(0, 1)) < at_edges:
+        cases = [c for e in headline_edges(pack, as_of=as_of) for c in e.cases]
+        if cases:
+            edge, edge_day = draw(st.sampled_from(cases))
+            return copy.deepcopy(edge), edge_day
     meta = pack.model.pack
     lo = max(AS_OF_RANGE[0], meta.effective_from)
     hi = min(AS_OF_RANGE[1], meta.effective_to or AS_OF_RANGE[1])
@@ -178,11 +203,25 @@ def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tu
     data: dict[str, Any] = {"provider": _base_provider()}
     service_types = list(shared_fields()["provider.service_type"].values or ("residential",))
     data["provider"]["service_type"] = draw(st.sampled_from(service_types))
+    kept: dict[str, Any] = {}
+    scope = _scope_inputs(pack)
+    if scope and draw(st.floats(0, 1)) >= out_of_scope:
+        inside = in_scope_record(pack, default_as_of(pack))
+        if inside is not None:  # the scope's inputs as a provider in scope has them, and never left out
+            for name in scope:
+                found = _get_path(inside, pack.inputs[name].evidence_path)
+                if found is not None:
+                    kept[name] = found
     for inp in pack.model.inputs:
         where = _where(pack, inp)
-        if where is None or where in ("provider.service_type", "provider.id", "provider.name"):
+        if where is None or where in ("provider.id", "provider.name"):
             continue
-        if gaps and draw(st.integers(0, 3)) == 0:
+        if inp.id in kept:
+            _set_path(data, where, kept[inp.id])
+            continue
+        if where == "provider.service_type":
+            continue
+        if gap_share and draw(st.floats(0, 1)) < gap_share:
             continue
         value: Any
         if inp.type == "events":
@@ -208,13 +247,70 @@ def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tu
     return data, day
 
 
-def evidence(pack: PolicyPack, *, gaps: bool = False, as_of: date | None = None) -> st.SearchStrategy[tuple[dict[str, Any], date]]:
-    """Valid ``(evidence, as_of)`` pairs for ``pack``; every declared input set (``gaps=False``) or some left out.
+def _share(name: str, value: float) -> float:
+    if isinstance(value, bool) or not 0 <= value <= 1:
+        raise ValueError(f"`{name}` is a share from 0 to 1, not {value!r}")
+    return float(value)
 
-    Integers are drawn near every threshold the pack compares them with, dates near
-    every ``within``/``older_than`` edge and events near every counting window edge.
+
+def evidence(pack: PolicyPack, *, gaps: bool | float = False, as_of: date | None = None, out_of_scope: float = 0.1,
+             at_edges: float = 0.5) -> st.SearchStrategy[tuple[dict[str, Any], date]]:
+    """Valid ``(evidence, as_of)`` pairs for ``pack``.
+
+    * ``gaps`` — the share of inputs left out of each record: ``False`` none, ``True`` a
+      quarter, or a share from 0 to 1.
+    * ``out_of_scope`` — about this share of records has the scope's inputs drawn freely (so
+      some are out of scope and decide nothing); the rest have them as a provider in scope
+      does. 0 keeps every record in scope, 1 draws them all freely.
+    * ``at_edges`` — this share of records is one side of one of :func:`headline_edges`: a
+      complete record exactly at a threshold the headline rests on, where an off-by-one in
+      another implementation shows. 0 turns them off.
+    * ``as_of`` — fix the date (otherwise drawn across the pack's time in force); the edge
+      records keep their own (:func:`carepolicy._edges.default_as_of` unless given).
+
+    The other records draw integers near every threshold the pack compares them with, dates
+    near every ``within``/``older_than`` edge and events near every counting window edge.
     """
-    return _evidence(pack, gaps, as_of)
+    gap_share = 0.25 if gaps is True else 0.0 if gaps is False else _share("gaps", gaps)
+    return _evidence(pack, gap_share, as_of, _share("out_of_scope", out_of_scope), _share("at_edges", at_edges))
+
+
+def headline_edges(pack: PolicyPack, *, as_of: date | None = None, decision: str | None = None) -> list[HeadlineEdge]:
+    """For each threshold the headline (or ``decision``) rests on, two complete records one step either
+    side of it, found so that moving the threshold one step either way changes the decision on them.
+
+    A system that implements the pack with an off-by-one at a threshold decides one of the two
+    differently. Searched once per pack, date and decision (a second or two for the largest
+    shipped pack), then cached. :func:`unreached_edges` names the thresholds no record showed.
+    """
+    return decision_edges(pack, as_of=as_of or default_as_of(pack), decision=decision)[0]
+
+
+def unreached_edges(pack: PolicyPack, *, as_of: date | None = None, decision: str | None = None) -> list[str]:
+    """The thresholds :func:`headline_edges` found no record for: moving them one step changed the
+    decision on no record the search reached. Usually a condition another one implies (a count of at
+    least one beside a count of at least two of the same events) or a rule a worse row always
+    overrides: worth a look by the pack's author, as a mutant there is invisible."""
+    return decision_edges(pack, as_of=as_of or default_as_of(pack), decision=decision)[1]
+
+
+def edge_examples(pack: PolicyPack, *, as_of: date | None = None, decision: str | None = None) -> Callable[[Any], Any]:
+    """A decorator that puts both records of every :func:`headline_edges` edge in front of a
+    hypothesis test of one ``(evidence, as_of)`` argument, as explicit examples that run every
+    time, before the generated ones::
+
+        @testing.edge_examples(pack)
+        @given(testing.evidence(pack, gaps=True))
+        def test_our_system_agrees(pair): ...
+    """
+    cases = [c for e in headline_edges(pack, as_of=as_of, decision=decision) for c in e.cases]
+
+    def wrap(test: Any) -> Any:
+        for case in reversed(cases):
+            test = hypothesis.example(copy.deepcopy(case))(test)
+        return test
+
+    return wrap
 
 
 # ----------------------------------------------------------------- worsening
