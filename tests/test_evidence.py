@@ -225,6 +225,10 @@ def test_every_kind_of_local_finding_validates(pack: PolicyPack) -> None:
         ({"quality_score": "85"}, "local.exampleshire.quality_score", "input should be a valid integer"),
         ({"quality_score": 85.0}, "local.exampleshire.quality_score", "input should be a valid integer"),
         ({"share_met": 1.5}, "local.exampleshire.share_met", "input should be less than or equal to 1"),
+        # a decimal finding: one error, at the finding's own path (not one per member of int | float)
+        ({"share_met": "0.5"}, "local.exampleshire.share_met", "input should be a number"),
+        ({"share_met": True}, "local.exampleshire.share_met", "input should be a number"),
+        ({"share_met": [0.5]}, "local.exampleshire.share_met", "input should be a number"),
         ({"self_assessment_submitted": "yes"}, "local.exampleshire.self_assessment_submitted", "input should be a valid boolean"),
         ({"route": "Formal"}, "local.exampleshire.route", "input should be 'informal' or 'formal'"),
         ({"standards_rag": "purple"}, "local.exampleshire.standards_rag", "input should be 'green', 'amber' or 'red'"),
@@ -235,6 +239,12 @@ def test_every_kind_of_local_finding_validates(pack: PolicyPack) -> None:
 )
 def test_local_findings_are_strict_by_their_declaration(pack: PolicyPack, findings: dict[str, Any], path: str, message: str) -> None:
     assert both(local(**findings), pack) == [(path, message, None)]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_decimal_finding_must_be_finite(pack: PolicyPack, value: float) -> None:
+    assert errors(local(share_met=value), pack) == [("local.exampleshire.share_met", "input should be a finite number", None)]
+    assert type(pack.parse_evidence(local(share_met=1)).local.exampleshire.share_met) is int  # type: ignore[attr-defined]
 
 
 def test_an_undeclared_finding_of_this_authority_is_refused_with_did_you_mean(pack: PolicyPack) -> None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import PydanticCustomError
 
 from ._suggest import closest, did_you_mean
 from .errors import Diagnostic, EvidenceError
@@ -568,12 +569,21 @@ def _literal(values: Iterable[Any]) -> Any:
     return Literal.__getitem__(tuple(values))
 
 
+def _a_number(value: Any) -> Any:
+    """One error for what is not a number (the union of whole and decimal would give one per member)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PydanticCustomError("number_type", "input should be a number")
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise PydanticCustomError("finite_number", "input should be a finite number")
+    return value
+
+
 def _annotation(vt: ValueType, description: str | None) -> Any:
     if vt.base == "integer":
         base: Any = Annotated[int, Field(ge=int(vt.lo) if vt.lo is not None else None,
                                          le=int(vt.hi) if vt.hi is not None else None)]
     elif vt.base == "number":
-        base = Annotated[Union[int, float], Field(ge=vt.lo, le=vt.hi, allow_inf_nan=False)]
+        base = Annotated[Union[int, float], Field(ge=vt.lo, le=vt.hi, allow_inf_nan=False), BeforeValidator(_a_number)]
     elif vt.base == "boolean":
         base = bool
     elif vt.base == "date":
