@@ -57,7 +57,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 # Commands that live in their own module `_cmd_<name>.py`, each with `add_parser(sub)` and
 # `run(args, stdout, stderr) -> int`.
-EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges")
+EXTRA_COMMANDS = ("test", "explain", "graph", "timeline", "edges", "stream")
 
 
 def _command_module(name: str) -> Any:
