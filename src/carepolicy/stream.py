@@ -151,6 +151,17 @@ class DecisionChange:
     after: DecisionState | None
     event: int | None = None  # the provider's event number (1, 2, ...) when an event caused it
 
+    def __str__(self) -> str:
+        def shown(state: DecisionState | None) -> str:
+            if state is None:
+                return "(not in force)"
+            if state.status == "decided":
+                return ", ".join(map(str, state.value)) if isinstance(state.value, list) else str(state.value)
+            return state.status.replace("_", " ")
+
+        before = "" if self.before is None else f"{shown(self.before)} -> "
+        return f"{self.as_of.isoformat()} {self.provider} {self.pack}: {self.decision} {before}{shown(self.after)}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": "decision", "provider": self.provider, "pack": self.pack, "version": self.version,
                 "decision": self.decision, "as_of": self.as_of.isoformat(), "cause": self.cause, "event": self.event,
@@ -172,6 +183,10 @@ class TriggerChange:
     cause: Cause
     fired: bool
     event: int | None = None
+
+    def __str__(self) -> str:
+        return (f"{self.as_of.isoformat()} {self.provider} {self.pack}: {'fired' if self.fired else 'cleared'} "
+                f"`{self.rule}` ({self.clause})")
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "trigger", "provider": self.provider, "pack": self.pack, "version": self.version,
