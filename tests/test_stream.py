@@ -409,3 +409,26 @@ def test_a_hundred_thousand_providers_stream_through_one_process_in_flat_memory(
     growth = marks[100_000] - marks[10_000]
     # flat: the last 90,000 providers add less than 4 MB (about 44 bytes each) to what the first 10,000 used
     assert growth < 4_000_000, f"memory grew by {growth:,} bytes from 10,000 to 100,000 providers"
+
+
+def test_readme_and_ci_install_the_streaming_extra_where_it_works() -> None:
+    import re
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = re.search(r"```bash\n(python3 -m venv \.venv[^\n]*)\n", readme)
+    assert first and ".venv/bin/pip install -e '.[dev,durable]'" in first.group(1)
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert first.group(1) in script  # CI runs the README's command, so the differential tests really run
+    assert "CAREPOLICY_STREAM_TESTS=skip .venv-lowest/bin/python -m pytest" in script
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert extras["durable"] == ["durable-rules>=2.0.28; python_version < '3.13'"]
+    # the README's streaming example prints what the README says it prints
+    example = re.search(r"## Streaming.*?```python\n(.*?)```\n\n```\n(.*?)```", readme, re.S)
+    assert example
+    if AVAILABLE:
+        done = subprocess.run([sys.executable, "-c", example.group(1)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == example.group(2)
+        assert len(example.group(1).strip().splitlines()) <= 10
