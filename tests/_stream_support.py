@@ -136,11 +136,14 @@ def streams(draw: Any, packs: list[cp.PolicyPack], max_ops: int = 24) -> tuple[d
     start_lo = max(p.model.pack.effective_from for p in packs)
     start = draw(st.dates(max(start_lo, testing.AS_OF_RANGE[0]), max(start_lo, testing.AS_OF_RANGE[1])))
     kinds, fields = event_kinds(packs), event_fields(packs)
-    first = packs[0]
 
     def record() -> dict[str, Any]:
-        data, _ = draw(testing.evidence(first, gaps=True, as_of=start))
-        return without_events(first, data)
+        """Evidence for every pack at once: each pack's draw, merged (the first pack's value wins)."""
+        merged: dict[str, Any] = {}
+        for pack in packs:
+            data, _ = draw(testing.evidence(pack, gaps=True, as_of=start))
+            _merge(merged, without_events(pack, data))
+        return merged
 
     ops: list[tuple[Any, ...]] = []
     day = start
@@ -156,6 +159,14 @@ def streams(draw: Any, packs: list[cp.PolicyPack], max_ops: int = 24) -> tuple[d
         else:
             ops.append(("update", record(), step))
     return start, record(), ops
+
+
+def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into.setdefault(key, value)
 
 
 # ----------------------------------------------------------------- the oracle

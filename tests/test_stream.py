@@ -432,3 +432,31 @@ def test_readme_and_ci_install_the_streaming_extra_where_it_works() -> None:
         assert done.returncode == 0, done.stderr
         assert done.stdout == example.group(2)
         assert len(example.group(1).strip().splitlines()) <= 10
+
+
+@needs_stream
+def test_the_version_in_force_on_the_as_of_date_decides() -> None:
+    text = (ROOT / "tests/data/packs/stream/counting.yaml").read_text(encoding="utf-8")
+    old = cp.loads_pack(text.replace('effective_from: "2020-01-01"', 'effective_from: "2020-01-01"\n  effective_to: "2025-12-31"'))
+    new = cp.loads_pack(text.replace('version: "0.3"', 'version: "0.4"').replace(
+        'effective_from: "2020-01-01"', 'effective_from: "2026-01-01"').replace(
+        "group_by: staff_member\n          at_least: 2\n        value: serious", "group_by: staff_member\n          at_least: 5\n        value: serious"))
+    library = cp.PackLibrary([old, new])
+    record = {"provider": {"id": "p", "name": "P", "service_type": "residential"}}
+    events: list[dict[str, Any]] = []
+    with stream.open_stream(library) as s:
+        s.open("p", record, "2025-12-20")
+        day = date(2025, 12, 20)
+        versions = []
+        for i in range(8):
+            day += timedelta(days=3)
+            e = {"kind": "safeguarding_alert", "date": day.isoformat(), "staff_member": "a"}
+            events.append(e)
+            changes = s.post("p", e, day)
+            in_force = library.in_force("stream-counting", day)
+            core = in_force.evaluate(with_events(in_force, record, events), day)
+            assert s.decisions("p")["stream-counting"] == {
+                r.id: stream.DecisionState(r.status, r.value, tuple(r.rules), tuple(r.undetermined), tuple(r.missing))
+                for r in core.decisions}
+            versions += [c.version for c in changes]
+        assert {"0.3", "0.4"} <= set(versions)

@@ -22,9 +22,11 @@ A *matcher* is what a pack's event queries select: kinds, ``where`` filters and 
 An event dated after the as-of date is not part of the history the core counts either;
 the host holds it back and asserts it when the as-of date reaches it.
 
-The traps of durable-rules 2.0.28 this avoids (shared/research/peer-engines.md, and the
-five found while writing this: the join after an ``$or``, the alpha stack, the read
-past a join's end, the uninitialised session and the stale join frame; ``tests/test_stream_rules.py`` pins them):
+The traps of durable-rules 2.0.28 this avoids: those in shared/research/peer-engines.md,
+and five found while writing this (the join after an ``$or`` and the alpha stack, pinned
+in ``tests/test_stream_rules.py``; the read past a join's end, the uninitialised session
+and the stale join frame, found with valgrind, which reports no error in durable-rules
+for the stream's soak runs once the rules take these shapes):
 
 * ``$or`` fires its action once per true disjunct; worse, a join condition that comes
   after an ``$or`` in the same ``$and`` is ignored, and every ``$or`` makes its own

@@ -11,50 +11,56 @@ or cleared, with its rule id and the clause of the council's document::
             print(change.to_dict())
         s.close("1-101")                   # nothing of the provider remains
 
-**Who does what.** durable-rules does the event correlation; the core does the rest.
+**Triggers.** A trigger is a rule whose condition counts events: a decision row, a scope
+rule or an outcome (:func:`trigger_rules`). It *fires* when the core, evaluating the pack,
+would find it holding (``true`` in :attr:`Decision.trace`; a row after the first that
+holds in a ``first`` table is not evaluated, so it does not fire) and *clears* when it
+stops holding.
+
+**Who does what.** durable-rules counts the events; the core decides.
 
 * Each pack's event queries (``count_events``: kinds, ``where`` filters, window,
   ``group_by``) are translated, as JSON data, into one durable-rules ruleset
-  (:mod:`carepolicy._stream_rules`; :func:`ruleset` shows it). Every posted event is
-  asserted as a fact in the provider's durable-rules session; the ruleset's rules decide
-  which queries it counts for, *surely* (every filter holds) or *possibly* (no filter
-  fails, some field unrecorded: Kleene's logic, as in the core), and whether it is
-  inside each window and not after the as-of date. When the as-of date moves, a
-  ``tick`` fact is joined with the stored events, and the rules decide which events
-  enter a count (dated after the old as-of date) and which leave it (now before the
-  window's first day). Each firing adds or takes one from the tally of its query and
-  group (the value of the ``group_by`` field, read from the matched fact).
+  (:mod:`carepolicy._stream_rules`; :func:`ruleset` shows it). Every event is asserted
+  as a fact in the provider's durable-rules session, and the ruleset decides which
+  queries it counts for, *surely* (every filter holds) or *possibly* (no filter fails,
+  some field unrecorded: Kleene's logic, as in the core), and whether it is inside
+  each window and not after the as-of date. When the as-of date moves, a ``tick`` fact
+  is joined with the events durable-rules still holds, and the ruleset decides which
+  have left a window. Each firing adds one to, or takes one from, the tally of its query
+  and group (the value of the ``group_by`` field, read from the matched fact).
 * From those tallies the host takes the largest group's count, sure and possible, and
   compares it with the threshold (:meth:`Tally.bounds`); every other part of every
   condition (tests on the provider's evidence, ``all``/``any``/``not``, tests on
   earlier decisions), every hit policy and the scope rules are the core's own compiled
   closures (:class:`carepolicy._compile.Compiler`, with only ``count_events`` answered
   from the tallies). Window first days come from the core's calendar
-  (:func:`carepolicy._time.window_start`), for the pack's own working days.
+  (:func:`carepolicy._time.window_start`), with the pack's own working days. An event
+  dated after the as-of date is held back by the host and asserted when the as-of date
+  reaches it (the core does not count it before either).
 
-Why this split: counting which events match which query, in which window and group, is
-what durable-rules is for, and it is the part that changes with every event; the rest
-depends on the evidence, which changes rarely, and re-using the core's closures for it
-keeps one meaning of every operator. The differential tests (``tests/test_stream_differential.py``)
-then check the durable-rules side against the core's own ``count_events`` over the
-accumulated history: after every event, every decision (status, value, rules, missing
-evidence) and every trigger agree.
+Why this split: which events a query counts, in which window and group, is event
+correlation, what durable-rules is for, and the part that changes with every event; the
+rest depends on the evidence, which changes rarely, and re-using the core's closures for
+it keeps one meaning of every operator. So the differential tests
+(``tests/test_stream_differential.py``) check the durable-rules side against the core's
+own ``count_events`` over the accumulated history: after every event, every decision
+(status, value, rules, undetermined rows, missing evidence), every trigger and every
+reported change agree.
 
-**Dates.** Windows are evaluated against the events' dates and the as-of date given
-with every call, never the clock. An as-of date never moves backwards for a provider.
-An event dated after the as-of date is kept and starts counting when the as-of date
-reaches it.
+**Dates.** Windows are evaluated against the events' dates and the as-of date given with
+every call, never the clock. The as-of date never moves backwards for a provider.
 
 **Resources and isolation.** One ruleset per pack version, registered once per process
-under a name derived from the pack's content hash (durable-rules cannot unregister
-one); one durable-rules session per provider and pack version, deleted when the
-provider is closed. durable-rules keeps about 8 KB per stored fact, so an event is kept
-only while it could still start or stop counting (after the as-of date, or inside a
-window) and retracted as soon as it has been counted for good. At most 1,000 providers
-are open per pack version in one process (durable-rules' state table holds 1,024
-sessions per ruleset) and 10,000 events per provider (the evidence model's limit).
-durable-rules is not thread-safe: every call holds one process-wide lock, and no
-durable-rules timer thread runs, so a stream may be shared between threads.
+under a name derived from the pack's content hash (durable-rules cannot unregister one);
+one durable-rules session per provider and pack version, deleted when the provider is
+closed. A session costs durable-rules about 0.1 to 1 MB (it allocates room for every rule)
+and each fact it holds about 8 KB, so an event fact is held only while it may still leave
+a window, and retracted as soon as it is counted for good. At most 1,000 providers are
+open per pack version in one process (durable-rules' session table holds 1,024) and
+10,000 events per provider (the evidence model's limit). durable-rules is not
+thread-safe: every call holds one process-wide lock and no durable-rules timer thread
+runs, so a stream may be shared between threads.
 
 **Python 3.13+.** durable-rules' compiled module does not load there; the rest of
 carepolicy works, and :func:`open_stream` raises :class:`StreamUnavailable` saying so.
@@ -73,7 +79,7 @@ from pydantic import ValidationError
 
 from ._compile import Compiler, Cond, Ctx, DecisionFn, compile_decision
 from ._stream_host import LOCK, MAX_SESSIONS_PER_RULESET, BackendUnavailable, Session, Tally, backend_problem, host
-from ._stream_rules import Translation, TriggerRule, translate
+from ._stream_rules import Translation, TranslationError, TriggerRule, translate
 from ._time import window_start
 from .engine import PackLibrary, PolicyPack, _as_date
 from .errors import Diagnostic, EvidenceError, PolicyError
@@ -346,7 +352,10 @@ class Stream:
         if not len(library):
             raise StreamError("a stream needs at least one pack")
         self._library = library
-        self._compiled = {pid: tuple(_compiled(p) for p in library[pid]) for pid in library}
+        try:
+            self._compiled = {pid: tuple(_compiled(p) for p in library[pid]) for pid in library}
+        except TranslationError as exc:
+            raise StreamError(str(exc)) from None
         paths = {i.path for pid in library for p in library[pid] for i in p.model.inputs if i.type == "events"}
         if len(paths) > 1:
             raise StreamError("the packs read events from different evidence paths: "
