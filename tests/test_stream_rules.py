@@ -150,7 +150,7 @@ for i, ruleset in enumerate(json.loads({json.dumps(json.dumps(rulesets))})):
     h.set_rulesets({{f"r{{i}}": ruleset}})
     try:
         h.assert_fact(f"r{{i}}", {{"sid": "1", "t": "ev", "p": "new", "n": 1, "b": 0, "kind": "complaint", "d": 5,
-                                  "a": 9, "people_affected": 100}})
+                                  "a": 9, "e_people_affected": 100}})
         print("ok", len(h.fired))
     except Exception as exc:
         print(exc)''')

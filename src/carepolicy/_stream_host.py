@@ -27,7 +27,7 @@ import sys
 import threading
 from typing import Any
 
-from ._stream_rules import TICK_END, Translation
+from ._stream_rules import TICK_END, Translation, slot
 
 __all__ = ["LOCK", "MAX_SESSIONS_PER_RULESET", "BackendUnavailable", "Session", "Tally", "host", "backend_problem"]
 
@@ -284,7 +284,7 @@ class _Host:
     def _count(session: Session, mi: int, verdict: str, fact: dict[str, Any], delta: int) -> None:
         for query in session.translation.counted_by[mi]:
             tally = session.tallies[query.index]
-            group = fact.get(query.group_by) if query.group_by else 0
+            group = fact.get(slot(query.group_by)) if query.group_by else 0
             for counts in (tally.sure, tally.possible) if verdict == "sure" else (tally.possible,):
                 n = counts.get(group, 0) + delta
                 if n < 0:

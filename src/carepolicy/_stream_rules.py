@@ -83,11 +83,11 @@ from ._time import Duration
 from .models import AllOf, AnyOf, CountEvents, EventQuery, EventTest, NotOf, Pack, TableDecision
 
 __all__ = ["Matcher", "Query", "Translation", "TriggerRule", "translate", "query_key", "event_queries",
-           "trigger_rules", "alpha_stack", "TRANSLATOR_VERSION", "MAX_ALPHA_STACK", "TICK_END", "TranslationError"]
+           "trigger_rules", "alpha_stack", "slot", "TRANSLATOR_VERSION", "MAX_ALPHA_STACK", "TICK_END", "TranslationError"]
 
 # Bump when the shape of the generated rules changes: the ruleset name includes it, so a
 # process never mixes two translations of the same pack under one name.
-TRANSLATOR_VERSION = 6
+TRANSLATOR_VERSION = 7
 
 # durable-rules' alpha stack has 64 places (MAX_STACK_SIZE in events.c); keep a margin.
 MAX_ALPHA_STACK = 56
@@ -215,6 +215,11 @@ def trigger_rules(pack: Pack) -> list[TriggerRule]:
     return [rule for cond, rule in _conditions(pack) if _counts(cond)]
 
 
+def slot(field: str) -> str:
+    """The name an event field has in a fact: prefixed, so it never meets the fact's own keys."""
+    return f"e_{field}"
+
+
 def field_order(field: str) -> list[Any] | None:
     """The values of an event field whose type is an ordered list of words (e.g. harm), worst last."""
     from .evidence import Event
@@ -229,12 +234,12 @@ def field_order(field: str) -> list[Any] | None:
 
 def _holds(t: EventTest) -> list[dict[str, Any]]:
     """Mutually exclusive conditions, one of which matches exactly when the filter holds."""
-    f = t.field
+    f = slot(t.field)
     if t.is_ is not None:
         return [{f: t.is_}]
     if t.in_ is not None:
         return [{f: v} for v in _distinct(t.in_)]
-    order = field_order(f)
+    order = field_order(t.field)
     if order is not None:
         return [{f: v} for v in order[order.index(t.at_least):]]
     return [{"$gte": {f: t.at_least}}]
@@ -256,7 +261,7 @@ def _alternatives(m: Matcher) -> list[tuple[str, list[dict[str, Any]]]]:
     field) so that rules share alpha nodes."""
     options: list[list[dict[str, Any]]] = [[{"t": "ev"}], [{"kind": k} for k in m.kinds]]
     for t in sorted(m.where, key=_filter_key):
-        options.append(_holds(t) + [{"$nex": {t.field: 1}}])
+        options.append(_holds(t) + [{"$nex": {slot(t.field): 1}}])
     out = []
     for combo in itertools.product(*options):
         absent = any("$nex" in part for part in combo)

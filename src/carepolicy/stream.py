@@ -79,7 +79,7 @@ from pydantic import ValidationError
 
 from ._compile import Compiler, Cond, Ctx, DecisionFn, compile_decision
 from ._stream_host import LOCK, MAX_SESSIONS_PER_RULESET, BackendUnavailable, Session, Tally, backend_problem, host
-from ._stream_rules import Translation, TranslationError, TriggerRule, translate
+from ._stream_rules import Translation, TranslationError, TriggerRule, slot, translate
 from ._time import window_start
 from .engine import PackLibrary, PolicyPack, _as_date
 from .errors import Diagnostic, EvidenceError, PolicyError
@@ -454,7 +454,7 @@ class Stream:
                     for f in c.translation.fields:
                         v = getattr(e, f)
                         if v is not None:
-                            fields[f] = v
+                            fields[slot(f)] = v
                     h.post(p.sessions[_vkey(c)], fields, e.date.toordinal())
             p.events += 1
             self._stats.events += 1
