@@ -416,10 +416,12 @@ class Stream:
                         session = h.open(c.translation)
                         sessions[_vkey(c)] = session
                         h.move(session, day.toordinal(), self._starts(c, day))
-            except OverflowError as exc:
-                for session in sessions.values():
+            except BaseException as exc:
+                for session in sessions.values():  # nothing of a provider that could not open stays
                     h.close(session)
-                raise StreamError(f"cannot open provider `{provider}`: {exc}") from None
+                if isinstance(exc, OverflowError):
+                    raise StreamError(f"cannot open provider `{provider}`: {exc}") from None
+                raise
             p = _Provider(provider, record, parsed, day, sessions)
             self._providers[provider] = p
             self._stats.opened += 1
