@@ -14,7 +14,9 @@ the session state; a ruleset's state table holds at most 1,024 live sessions. So
 * each pack translation is registered once, under its content-derived name;
 * a :class:`Session` is one provider under one pack version; it is created by the
   stream and deleted (``delete_state``) when the provider is closed; at most
-  :data:`MAX_SESSIONS_PER_RULESET` are live per ruleset at once;
+  :data:`MAX_SESSIONS_PER_RULESET` are live per ruleset at once; no fact is ever
+  retracted (see :mod:`carepolicy._stream_rules`): facts that no longer count are freed
+  by compacting the session (delete it, assert the facts still held again);
 * actions never raise: what goes wrong is kept and raised by the host after the call.
 """
 
@@ -34,8 +36,9 @@ __all__ = ["LOCK", "MAX_SESSIONS_PER_RULESET", "BackendUnavailable", "Session", 
 LOCK = threading.RLock()
 # durable-rules' state table holds 1,024 sessions per ruleset (MAX_STATE_INDEX_LENGTH in state.h).
 MAX_SESSIONS_PER_RULESET = 1_000
-# Ticks a session holds before it is compacted (each costs durable-rules about 8 KB).
-TICKS_BEFORE_COMPACTION = 16
+# Facts a session may hold that no longer count (each costs durable-rules about 8 KB) before it
+# is compacted; at least as many as it holds that do, so compaction costs one assert per fact.
+DEAD_BEFORE_COMPACTION = 32
 
 
 class BackendUnavailable(RuntimeError):
@@ -102,7 +105,7 @@ class Session:
     """One provider under one pack version: its durable-rules session and what it counts."""
 
     __slots__ = ("sid", "translation", "seq", "as_of", "starts", "tallies", "kept", "future", "ids", "errors",
-                 "firings", "ticks", "held_ticks", "arriving")
+                 "firings", "ticks", "dead", "arriving")
 
     def __init__(self, sid: str, translation: Translation) -> None:
         self.sid = sid
@@ -112,7 +115,7 @@ class Session:
         self.starts: tuple[int, ...] = ()  # ordinal of each window's first day
         self.tallies = [Tally() for _ in translation.queries]
         # Event facts durable-rules holds because they count in a window they may leave:
-        # n -> Kept. Every other event fact is retracted as soon as it has been counted.
+        # n -> Kept. Every other fact is dead once counted, and goes when the session is compacted.
         self.kept: dict[int, Kept] = {}
         # Events dated after the as-of date, held back until it reaches them: (day, seq, fields).
         self.future: list[tuple[int, int, dict[str, Any]]] = []
@@ -120,7 +123,7 @@ class Session:
         self.errors: list[str] = []
         self.firings = 0
         self.ticks = 0  # ticks so far: a fact asserted after tick g carries b = g, and joins only later ticks
-        self.held_ticks = 0  # ticks durable-rules holds (never retracted: see _stream_rules)
+        self.dead = 0  # facts durable-rules holds that no longer count (never retracted: see _stream_rules)
         self.arriving: Kept | None = None
 
 
@@ -202,9 +205,8 @@ class _Host:
         """durable-rules initialises a session's action context only when an action runs in it, and
         frees that context when the session is deleted: run one as the session starts."""
         n, fid = self._next_id(session)
-        hello = {"sid": session.sid, "id": fid, "t": "open", "n": n}
-        self._call(session, "assert_fact", hello)
-        self._retract(session, hello)
+        if self._call(session, "assert_fact", {"sid": session.sid, "id": fid, "t": "open", "n": n}):
+            session.dead += 1
 
     def _delete(self, session: Session) -> None:
         try:
@@ -213,10 +215,11 @@ class _Host:
             if "309" not in str(exc):  # ERR_SID_NOT_FOUND: nothing was ever stored
                 raise
         session.ids.clear()
-        session.held_ticks = 0
+        session.dead = 0
 
     def _compact(self, session: Session) -> None:
-        """Delete the session's durable-rules state (with its ticks) and assert its held facts again."""
+        """Delete the session's durable-rules state, with the facts that no longer count, and assert
+        the held ones again (no fact is ever retracted: see _stream_rules)."""
         self._delete(session)
         self._hello(session)
         for kept in session.kept.values():
@@ -224,6 +227,10 @@ class _Host:
             kept.fact = dict(kept.fact, p="kept", id=fid)  # no arrival rule counts it again
             if not self._call(session, "assert_fact", kept.fact):  # pragma: no cover - it was stored before
                 raise RuntimeError(f"held fact {kept.fact['n']} is no longer stored by durable-rules")
+
+    def _settle(self, session: Session) -> None:
+        if session.dead >= max(DEAD_BEFORE_COMPACTION, len(session.kept)):
+            self._compact(session)
 
     def close(self, session: Session) -> None:
         """Delete the session: durable-rules frees its facts and state, and nothing of it remains."""
@@ -261,7 +268,9 @@ class _Host:
             tr = session.translation
             if action_name in tr.leaves:  # a held event left window w: out of every count it was in for w
                 w = tr.leaves[action_name]
-                kept = session.kept[fact["n"]]
+                kept = session.kept.get(fact["n"])
+                if kept is None:  # a dead fact, waiting for compaction: it is in no count
+                    return
                 for mi, verdict in kept.counted:
                     if tr.matchers[mi].window == w:
                         self._count(session, mi, verdict, fact, -1)
@@ -320,10 +329,6 @@ class _Host:
                 session.ids.add(h)
                 return session.seq, fid
 
-    def _retract(self, session: Session, fact: dict[str, Any]) -> None:
-        self._call(session, "retract_fact", fact)
-        session.ids.discard(fnv1a32(fact["id"]))
-
     def post(self, session: Session, fields: dict[str, Any], day: int) -> None:
         """Count one event: now if it is dated on or before the as-of date, else when the date reaches it."""
         if not session.translation.queries:
@@ -352,8 +357,9 @@ class _Host:
             session.ids.discard(fnv1a32(fid))
         elif kept.windows:  # it counts in a window: held until it has left them all
             session.kept[n] = kept
-        else:  # counted (or not) once and for all
-            self._retract(session, fact)
+        else:  # counted (or not) once and for all: dead, until the session is compacted
+            session.dead += 1
+            self._settle(session)
 
     def move(self, session: Session, as_of: int, starts: tuple[int, ...]) -> None:
         """Move the session's as-of date: held events that leave a window fire; events the date reaches arrive."""
@@ -370,13 +376,13 @@ class _Host:
                 tick[f"o{w}"] = o
                 tick[f"s{w}"] = s
             if self._call(session, "assert_fact", tick):
-                session.held_ticks += 1  # never retracted (see _stream_rules): compaction frees them
+                session.dead += 1
             else:
                 session.ids.discard(fnv1a32(fid))
             for n in [n for n, kept in session.kept.items() if not kept.windows]:
-                self._retract(session, session.kept.pop(n).fact)
-            if session.held_ticks >= TICKS_BEFORE_COMPACTION:
-                self._compact(session)
+                del session.kept[n]  # it has left every window it counted in
+                session.dead += 1
+            self._settle(session)
         while session.future and session.future[0][0] <= as_of:
             day, _, fields = heapq.heappop(session.future)
             self._arrive(session, fields, day)

@@ -52,13 +52,14 @@ for the stream's soak runs once the rules take these shapes):
   shows the read; a reused heap makes it a crash). Every session therefore starts with an
   ``open`` fact that fires the ``opened`` rule once.
 * When an action has run, durable-rules deletes its frame but leaves it in the list of
-  places each joined fact is referenced from; retracting the second fact of a completed
-  join scans past that frame's end (valgrind: uninitialised reads in
-  ``deleteMessageFromFrame``) and may write there. So ticks are never retracted: a tick
-  joins only the facts asserted before it (``b < k.g``), and the host compacts a session
-  every few ticks (it deletes the session, which frees everything without that scan, and
-  asserts its held facts again marked ``p: kept``, which no arrival rule counts). An
-  event fact is retracted on its own, always the first of its joins' partners to go.
+  places each matched fact is referenced from, and the slot is reused by later frames;
+  retracting a fact then walks those stale places and can scan past a frame's end
+  (valgrind: uninitialised reads in ``deleteMessageFromFrame``) and write there. So no
+  fact is ever retracted: a tick joins only the facts asserted before it (``b < k.g``),
+  a fact that no longer counts stays until the host compacts the session (deletes it,
+  which frees everything without that walk, and asserts the facts still held again,
+  marked ``p: kept``, which no arrival rule counts), as soon as the dead facts are at
+  least as many as the live ones and at least 32.
 * Each join (one per window) costs every session about 10 KB of durable-rules' memory,
   whether used or not, so there are no joins but these.
 * Rules are made once per distinct set of conditions, and one rule's action counts for

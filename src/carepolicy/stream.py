@@ -55,8 +55,9 @@ every call, never the clock. The as-of date never moves backwards for a provider
 under a name derived from the pack's content hash (durable-rules cannot unregister one);
 one durable-rules session per provider and pack version, deleted when the provider is
 closed. A session costs durable-rules about 0.1 to 1 MB (it allocates room for every rule)
-and each fact it holds about 8 KB, so an event fact is held only while it may still leave
-a window, and retracted as soon as it is counted for good. At most 1,000 providers are
+and each fact it holds about 8 KB; an event fact counted for good is freed when the
+session is next compacted, so a session holds the events still in a window and at most
+as many others (and 32). At most 1,000 providers are
 open per pack version in one process (durable-rules' session table holds 1,024) and
 10,000 events per provider (the evidence model's limit). durable-rules is not
 thread-safe: every call holds one process-wide lock and no durable-rules timer thread
