@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import carepolicy
 from carepolicy import Decision, load_pack
-from carepolicy.cli import main, parse_args, run
+from carepolicy.cli import build_parser, main, parse_args, run
 
 ROOT = Path(__file__).resolve().parent.parent
 EVERYTHING = "tests/data/packs/valid/everything.yaml"
 EVERYTHING_TESTS = "tests/data/packs/valid/everything.tests.yaml"
-MEADOWBANK = "examples/meadowbank-house.json"
+MEADOWBANK = "tests/data/packs/valid/everything.evidence.json"  # Meadowbank House as the example council records it
 BAD = "tests/data/packs/invalid/070_several_semantic_errors.yaml"
 
 
@@ -111,7 +115,7 @@ def test_validate_unreadable_file_is_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        ([], "the following arguments are required: command"),
+        ([], "the following arguments are required: COMMAND"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["validate"], "the following arguments are required: packs"),
         (["validate", "--format", "xml", EVERYTHING], "invalid choice: 'xml'"),
@@ -168,18 +172,22 @@ def test_evaluate_table() -> None:
     assert (code, err) == (0, "")
     assert "Headline decisions as of 2026-11-23" in out
     assert "example-everything" in out and "Meadowbank House" in out and "(1-000000001)" in out
-    assert "severity 3 high" in out and "judgement" in out
+    assert "severity 3 high" in out
+    # Meadowbank's RED rests on rows the document does not leave to judgement: no flag, no legend line
+    assert "judgement" not in out
     assert "\x1b[" not in out, "no colour codes when the stream is not a terminal"
 
 
 def test_evaluate_table_shows_insufficient_evidence_and_out_of_scope(tmp_path: Path) -> None:
-    (tmp_path / "a.json").write_text(json.dumps({"provider": {"id": "p-a", "name": "Nothing Known", "service_type": "nursing",
-                                                             "registered_office_in_area": True}}))
-    (tmp_path / "b.json").write_text(json.dumps({"provider": {"id": "p-b", "name": "Far Away", "service_type": "nursing",
-                                                             "registered_office_in_area": False}}))
+    (tmp_path / "a.json").write_text(json.dumps({"provider": {"id": "p-a", "name": "Nothing Known", "service_type": "nursing"},
+                                                "authorities": {"example": {"registered_office_in_area": True}}}))
+    (tmp_path / "b.json").write_text(json.dumps({"provider": {"id": "p-b", "name": "Far Away", "service_type": "nursing"},
+                                                "authorities": {"example": {"registered_office_in_area": False}}}))
     code, out, err = cli("evaluate", str(tmp_path), "--packs", EVERYTHING, "--as-of", "2026-11-23")
     assert (code, err) == (0, "")
-    assert "insufficient evidence" in out and "missing:" in out
+    # nothing known: the headline is open, but its bounds are shown with what it needs
+    assert "≥ Green" in out and "severity 0 to 3" in out and "needs:" in out
+    assert "≥ X: the evidence leaves the decision open" in out
     assert "out of scope" in out
     assert out.index("Nothing Known") < out.index("Far Away")
 
@@ -237,15 +245,24 @@ def test_evaluate_when_no_pack_is_in_force_evaluates_nothing() -> None:
 # =========================================================================== schema
 
 
-@pytest.mark.parametrize("which", ["pack", "evidence", "decision"])
+@pytest.mark.parametrize("which", ["pack", "tests", "evidence", "decision"])
 def test_schema_prints_json_schema(which: str) -> None:
     code, out, err = cli("schema", which)
     assert (code, err) == (0, "")
     schema = json.loads(out)
     assert schema["type"] == "object"
     assert out == json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    if which != "decision":
-        assert out == (ROOT / "schema" / f"{which}.schema.json").read_text(encoding="utf-8")
+    committed = {"pack": "pack", "evidence": "evidence-shared", "decision": "decision", "tests": "tests"}[which]
+    assert out == (ROOT / "schema" / f"{committed}.schema.json").read_text(encoding="utf-8")
+
+
+def test_schema_of_evidence_for_packs_has_their_local_findings() -> None:
+    code, out, err = cli("schema", "evidence", "--packs", "policies")
+    assert (code, err) == (0, "")
+    assert out == (ROOT / "schema/evidence.schema.json").read_text(encoding="utf-8")
+    defs = json.loads(out)["$defs"]
+    lancashire = next(v for k, v in defs.items() if k.endswith("_lancashire"))
+    assert lancashire["properties"]["risk_profile_score"]["anyOf"][0]["maximum"] == 1000
 
 
 # =========================================================================== test
@@ -259,7 +276,7 @@ def test_test_command_finds_tests_beside_a_pack_and_in_a_directory() -> None:
     code, out, _ = cli("test", EVERYTHING)
     assert (code, out) == (0, "2 passed, 0 failed\n")
     code, out, _ = cli("test", "tests/data/packs/valid")
-    assert (code, out) == (0, "2 passed, 0 failed\n")
+    assert (code, out) == (0, "17 passed, 0 failed\n")  # everything (2) and the sixth council (15)
 
 
 def test_test_command_verbose_lists_every_case() -> None:
@@ -283,12 +300,12 @@ def test_test_command_failure_is_exit_1(tmp_path: Path) -> None:
     f = _tests_file(tmp_path, """\
   - name: wrong on purpose
     as_of: "2026-01-05"
-    evidence: {assessment: {risk_profile_score: 19}}
+    evidence: {local: {example: {risk_profile_score: 19}}}
     expect:
       decisions: {tier: tier_2}
   - name: right
     as_of: "2026-01-05"
-    evidence: {assessment: {risk_profile_score: 19}}
+    evidence: {local: {example: {risk_profile_score: 19}}}
     expect: {decisions: {tier: none}}
   - name: later
     as_of: "2026-01-05"
@@ -308,7 +325,7 @@ def test_test_command_json(tmp_path: Path) -> None:
     f = _tests_file(tmp_path, """\
   - name: bad evidence
     as_of: "2026-01-05"
-    evidence: {assessment: {risk_profile_scor: 19}}
+    evidence: {local: {example: {risk_profile_scor: 19}}}
     expect: {decisions: {tier: none}}
 """)
     code, out, err = cli("test", str(f), "--format", "json")
@@ -345,3 +362,161 @@ def test_validate_reports_a_broken_tests_file_with_its_location(tmp_path) -> Non
     code, out, err = cli("validate", str(bad))
     assert code == 1 and out == f"FAIL  {bad}: 2 problem(s)\n"
     assert f"{bad}:5:5: error[CP201] unknown key `expct`" in err and "did you mean `expect`?" in err
+
+
+# =========================================================================== hostile text and files
+
+HOSTILE = "Evil \x1b[2J\x1b]0;pwned\x07 \u202eHouse [bold red]x[/] \x85"
+
+
+def _hostile_evidence(tmp_path: Path) -> str:
+    doc = json.loads((ROOT / MEADOWBANK).read_text(encoding="utf-8"))
+    doc["provider"]["name"] = HOSTILE
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def _raw_controls(text: str) -> list[str]:
+    import unicodedata
+
+    return [f"U+{ord(c):04X}" for c in text if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs")]
+
+
+@pytest.mark.parametrize("fmt", ["text", "table", "json"])
+def test_evaluate_never_writes_evidence_control_characters_raw(tmp_path: Path, fmt: str) -> None:
+    """Regression: `evaluate --format text` wrote a provider name's escapes raw (clear screen, window title)."""
+    code, out, err = cli("evaluate", _hostile_evidence(tmp_path), "--packs", EVERYTHING, "--as-of", "2026-11-23",
+                         "--format", fmt)
+    assert (code, err) == (0, "")
+    assert _raw_controls(out) == []
+    if fmt == "json":
+        assert json.loads(out)[0]["provider_name"] == HOSTILE  # data is kept exactly; only the text is escaped
+    elif fmt == "text":
+        assert "provider Evil \\x1b[2J\\x1b]0;pwned\\x07 \\u202eHouse [bold red]x[/] \\x85 (1-000000001)" in out
+    else:  # rich markup in evidence is shown, not obeyed
+        assert "│ Evil \\x1b[2J\\x1b]0;pwned\\x07 \\u202eHouse [bold red]x[/] \\x85 │" in out
+
+
+def test_explain_with_evidence_never_writes_control_characters_raw(tmp_path: Path) -> None:
+    code, out, err = cli("explain", EVERYTHING, _hostile_evidence(tmp_path), "--as-of", "2026-11-23")
+    assert (code, err) == (0, "")
+    assert _raw_controls(out) == [] and "\\u202eHouse" in out
+
+
+def test_file_names_are_escaped_in_every_message(tmp_path: Path) -> None:
+    name = tmp_path / "bad\x1b[2J\u202e.yaml"
+    name.write_text("- not a mapping\n", encoding="utf-8")
+    code, out, err = cli("validate", str(name))
+    assert code == 1
+    assert _raw_controls(out + err) == []
+    assert "bad\\x1b[2J\\u202e.yaml:1:1: error[CP111]" in err
+
+
+def test_a_pack_with_escaped_control_characters_is_refused_by_validate_and_explain(tmp_path: Path) -> None:
+    """Regression: `"\\0 \\a \\x1b[2J \\u202e"` validated and `explain` then wrote it raw to the terminal."""
+    text = (ROOT / EVERYTHING).read_text(encoding="utf-8").replace(
+        "name: Example Borough Council}", 'name: "Example \\0 \\a \\x1b[2J \\u202e Council"}')
+    assert text != (ROOT / EVERYTHING).read_text(encoding="utf-8")
+    pack = tmp_path / "p.yaml"
+    pack.write_text(text, encoding="utf-8")
+    for argv in (("validate", str(pack)), ("explain", str(pack))):
+        code, out, err = cli(*argv)
+        assert code == 1 and _raw_controls(out + err) == []
+        assert f"{pack}:6:34: error[CP101] text holds character `U+0000` (nul), written as an escape in double quotes" in err
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_validate_refuses_a_fifo_and_a_device_and_goes_on_with_the_rest(tmp_path: Path) -> None:
+    """Regression: `carepolicy validate` on a fifo blocked forever; a CP100 also stopped the batch."""
+    import os
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    code, out, err = cli("validate", str(fifo), "/dev/zero", EVERYTHING)
+    assert code == 2
+    assert err == (
+        f"/dev/zero: error[CP100] cannot read the file: it is a character device, not a regular file\n"
+        f"  = help: give the path of a pack file\n"
+        f"{fifo}: error[CP100] cannot read the file: it is a named pipe (fifo), not a regular file\n"
+        f"  = help: give the path of a pack file\n"
+    )
+    assert out.splitlines() == [
+        f"FAIL  {fifo}: 1 problem(s)", "FAIL  /dev/zero: 1 problem(s)",
+        f"ok    {EVERYTHING}: `example-everything` v1.10, 5 decisions, 6 outcomes, 0 ladder states",
+    ]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_evaluate_refuses_an_evidence_fifo_and_goes_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    code, out, err = cli("evaluate", str(fifo), MEADOWBANK, "--packs", EVERYTHING, "--as-of", "2026-11-23",
+                         "--format", "json")
+    assert code == 2
+    assert err.startswith(f"{fifo}: error[CP100] cannot read the file: it is a named pipe (fifo)")
+    assert [d["provider_id"] for d in json.loads(out)] == ["1-000000001"]
+
+
+# --------------------------------------------------------------------------- the command line as a package
+
+
+def test_version_names_the_package_and_the_pack_format(capsys: pytest.CaptureFixture[str]) -> None:
+    from carepolicy import __version__
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"carepolicy {__version__} (pack format 2)\n"
+
+
+def test_every_command_module_is_registered_under_its_own_name() -> None:
+    """A command module that is not in COMMANDS (or a name with no module) is an error, never skipped."""
+    from carepolicy._cli import COMMANDS
+
+    here = Path(carepolicy.__file__).parent / "_cli"
+    modules = {p.stem for p in here.glob("*.py")} - {"__init__", "common", "table"}
+    assert modules == set(COMMANDS)
+    for name, module in COMMANDS.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        module.add_parser(sub)
+        assert list(sub.choices) == [name], module.__name__
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(commands.choices) == list(COMMANDS)
+
+
+def test_building_the_parser_loads_no_engine() -> None:
+    """`carepolicy --help` imports the command modules only: no pydantic, YAML reader, engine or rich."""
+    script = ("import sys; from carepolicy.cli import build_parser; build_parser().format_help(); "
+              "heavy = ('pydantic', 'yaml', 'rich', 'networkx', 'holidays', 'carepolicy.engine', 'carepolicy.models'); "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_the_package_resolves_every_public_name_when_first_used() -> None:
+    script = ("import sys, carepolicy; before = 'carepolicy.engine' in sys.modules; "
+              "names = [n for n in carepolicy.__all__ if getattr(carepolicy, n) is None]; "
+              "print(before, names, 'carepolicy.engine' in sys.modules, set(carepolicy.__all__) <= set(dir(carepolicy)))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "[]", "True", "True"]
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        carepolicy.nope  # noqa: B018
+    assert set(carepolicy._HOMES) == set(carepolicy.__all__) - {"__version__"}
+
+
+def test_run_takes_a_command_line_as_well_as_parsed_arguments() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["validate", EVERYTHING], out, err) == 0
+    assert out.getvalue() == cli("validate", EVERYTHING)[1]
+
+
+def test_the_commands_detail_levels_are_the_apis() -> None:
+    from carepolicy._bulk import DETAILS
+    from carepolicy._cli.evaluate import DETAILS as CLI_DETAILS
+
+    assert CLI_DETAILS == DETAILS

@@ -37,7 +37,7 @@ from carepolicy import (
 
 ROOT = Path(__file__).resolve().parent.parent
 EVERYTHING = ROOT / "tests/data/packs/valid/everything.yaml"
-MEADOWBANK = ROOT / "examples/meadowbank-house.json"
+MEADOWBANK = ROOT / "tests/data/packs/valid/everything.evidence.json"  # Meadowbank House as the example council records it
 
 STANDARDS = [
     "leadership_and_management",
@@ -53,10 +53,10 @@ STANDARDS = [
 ]
 
 HEAD = """\
-carepolicy: 1
+carepolicy: 2
 pack:
   id: test-pack
-  authority: Test Council
+  authority: {{id: test, name: Test Council}}
   title: Test framework
   version: "{version}"
   effective_from: "{effective_from}"
@@ -88,18 +88,18 @@ roles:
   - {{id: manager, title: Quality manager}}
   - {{id: chair, title: Chair}}
 inputs:
-  - {{id: score, path: assessment.risk_profile_score, type: integer, worse: higher}}
-  - {{id: rating, path: assessment.provider_quality_rating, type: number, worse: lower}}
+  - {{id: score, path: local.risk_profile_score, type: integer, min: 0, max: 1000, worse: higher}}
+  - {{id: rating, path: local.provider_quality_rating, type: number, min: 1, max: 5, worse: lower}}
   - {{id: cqc_overall, path: cqc.overall, type: scale, scale: cqc, worse: higher}}
   - {{id: special_measures, path: cqc.special_measures, type: boolean, worse: "true"}}
   - {{id: service_type, path: provider.service_type, type: enum}}
-  - {{id: office_in_area, path: provider.registered_office_in_area, type: boolean, worse: "false"}}
+  - {{id: office_in_area, path: authority.registered_office_in_area, type: boolean, worse: "false"}}
   - {{id: name, path: provider.name, type: text}}
-  - {{id: last_qpip, path: history.last_qpip_ended_on, type: date}}
-  - {{id: first_meeting, path: history.first_meeting_on, type: date}}
+  - {{id: last_qpip, path: local.last_qpip_ended_on, type: date}}
+  - {{id: first_meeting, path: local.first_meeting_on, type: date}}
   - {{id: events, path: events, type: events, worse: more}}
 """ + "".join(
-    f"  - {{{{id: std_{i}, path: assessment.quality_standards.{name}, type: scale, scale: rag, worse: higher}}}}\n"
+    f"  - {{{{id: std_{i}, path: local.{name}, type: scale, scale: rag, worse: higher}}}}\n"
     for i, name in enumerate(STANDARDS, 1)
 )
 
@@ -125,16 +125,20 @@ def make_pack(
 
 
 def ev(**sections: Any) -> dict[str, Any]:
-    """Evidence for provider p1; ``standards={4: "red"}`` sets quality standard 4."""
+    """Evidence for provider p1: ``local={...}`` is the test council's findings, ``authority={...}``
+    its per-authority facts; ``standards={4: "red"}`` sets quality standard 4."""
     provider = {"id": "p1", "name": "Acme Care", "service_type": "nursing"}
     provider.update(sections.pop("provider", {}))
     out: dict[str, Any] = {"provider": provider}
+    local = dict(sections.pop("local", {}))
     standards = sections.pop("standards", None)
-    assessment = dict(sections.pop("assessment", {}))
     if standards is not None:
-        assessment["quality_standards"] = {STANDARDS[i - 1]: v for i, v in standards.items()}
-    if assessment:
-        out["assessment"] = assessment
+        local.update({STANDARDS[i - 1]: v for i, v in standards.items()})
+    if local:
+        out["local"] = {"test": local}
+    authority = sections.pop("authority", None)
+    if authority is not None:
+        out["authorities"] = {"test": authority}
     out.update(sections)
     return out
 
@@ -196,21 +200,21 @@ decisions:
     [(0, "green", "low"), (19, "green", "low"), (20, "amber", "mid"), (27, "amber", "mid"), (28, "red", "high"), (1000, "red", "high")],
 )
 def test_band_edges_on_both_sides(score: int, value: str, band: str) -> None:
-    d = make_pack(BANDS).evaluate(ev(assessment={"risk_profile_score": score}), AS_OF)
+    d = make_pack(BANDS).evaluate(ev(local={"risk_profile_score": score}), AS_OF)
     assert (d.headline.value, d.headline.rules, d.headline.status) == (value, [band], "decided")
     assert d.headline.sources == [{"low": "§2 a", "mid": "§2 b", "high": "§2 c"}[band]]
 
 
 def test_band_judgement_flags_the_decision_and_carries_the_reasons() -> None:
     pack = make_pack(BANDS)
-    mid = pack.evaluate(ev(assessment={"risk_profile_score": 24}), AS_OF)
+    mid = pack.evaluate(ev(local={"risk_profile_score": 24}), AS_OF)
     assert mid.judgement and mid.headline.judgement
     assert [(j.rule, j.reason) for j in mid.headline.judgements] == [
         ("result", "the score is only a guide"),
         ("mid", "borderline scores need a visit"),
     ]
     assert "professional judgement" in mid.headline.explanation
-    low = pack.evaluate(ev(assessment={"risk_profile_score": 3}), AS_OF)
+    low = pack.evaluate(ev(local={"risk_profile_score": 3}), AS_OF)
     assert [j.rule for j in low.headline.judgements] == ["result"]
 
 
@@ -219,7 +223,7 @@ def test_band_without_the_input_is_insufficient_evidence() -> None:
     assert d.status == "insufficient_evidence"
     assert d.headline.missing == ["score"]
     assert d.headline.undetermined == ["low", "mid", "high"]
-    assert [(m.input, m.path, m.needed_by) for m in d.missing] == [("score", "assessment.risk_profile_score", ["result"])]
+    assert [(m.input, m.path, m.needed_by) for m in d.missing] == [("score", "local.test.risk_profile_score", ["result"])]
     assert d.severity is None and d.severity_label is None
 
 
@@ -239,7 +243,7 @@ def test_decimal_bands_with_exclusive_below(rating: int, value: str) -> None:
               - {id: fine, value: green, min: 4, source: "§3"}
         """
     )
-    assert pack.evaluate(ev(assessment={"provider_quality_rating": rating}), AS_OF).headline.value == value
+    assert pack.evaluate(ev(local={"provider_quality_rating": rating}), AS_OF).headline.value == value
 
 
 def test_decimal_below_is_exclusive_at_the_edge() -> None:
@@ -256,8 +260,8 @@ def test_decimal_below_is_exclusive_at_the_edge() -> None:
               - {id: fine, value: green, min: 3, source: "§3"}
         """
     )
-    assert pack.evaluate(ev(assessment={"provider_quality_rating": 2}), AS_OF).headline.rules == ["poor"]
-    assert pack.evaluate(ev(assessment={"provider_quality_rating": 3}), AS_OF).headline.rules == ["fine"]
+    assert pack.evaluate(ev(local={"provider_quality_rating": 2}), AS_OF).headline.rules == ["poor"]
+    assert pack.evaluate(ev(local={"provider_quality_rating": 3}), AS_OF).headline.rules == ["fine"]
 
 
 def test_allow_gaps_gives_no_value_in_the_gap() -> None:
@@ -275,13 +279,14 @@ def test_allow_gaps_gives_no_value_in_the_gap() -> None:
               - {id: high, value: red, min: 20, source: "§4"}
         """
     )
-    gap = pack.evaluate(ev(assessment={"risk_profile_score": 15}), AS_OF)
+    gap = pack.evaluate(ev(local={"risk_profile_score": 15}), AS_OF)
     assert gap.headline.status == "no_value"
     assert gap.headline.value is None and gap.headline.rules == []
     assert gap.headline.explanation == "no value: no rule applies"
-    assert gap.status == "decided" and gap.severity is None and gap.missing == []
-    assert pack.evaluate(ev(assessment={"risk_profile_score": 9}), AS_OF).headline.value == "green"
-    assert pack.evaluate(ev(assessment={"risk_profile_score": 20}), AS_OF).headline.value == "red"
+    # its own status, never "decided" with nothing decided
+    assert gap.status == "no_value" and gap.severity is None and gap.missing == []
+    assert pack.evaluate(ev(local={"risk_profile_score": 9}), AS_OF).headline.value == "green"
+    assert pack.evaluate(ev(local={"risk_profile_score": 20}), AS_OF).headline.value == "red"
 
 
 def test_allow_overlaps_first_band_wins() -> None:
@@ -299,8 +304,8 @@ def test_allow_overlaps_first_band_wins() -> None:
               - {id: high, value: red, min: 8, source: "§4"}
         """
     )
-    assert pack.evaluate(ev(assessment={"risk_profile_score": 9}), AS_OF).headline.rules == ["low"]
-    assert pack.evaluate(ev(assessment={"risk_profile_score": 11}), AS_OF).headline.rules == ["high"]
+    assert pack.evaluate(ev(local={"risk_profile_score": 9}), AS_OF).headline.rules == ["low"]
+    assert pack.evaluate(ev(local={"risk_profile_score": 11}), AS_OF).headline.rules == ["high"]
 
 
 # =========================================================================== hit policies
@@ -330,11 +335,11 @@ ROWS = """
 
 def test_hit_first_takes_the_first_row_that_holds() -> None:
     pack = table("first", ROWS)
-    both = pack.evaluate(ev(assessment={"risk_profile_score": 25}, cqc={"special_measures": True}), AS_OF)
+    both = pack.evaluate(ev(local={"risk_profile_score": 25}, cqc={"special_measures": True}), AS_OF)
     assert (both.headline.value, both.headline.rules) == ("amber", ["r-score"])
-    second = pack.evaluate(ev(assessment={"risk_profile_score": 5}, cqc={"special_measures": True}), AS_OF)
+    second = pack.evaluate(ev(local={"risk_profile_score": 5}, cqc={"special_measures": True}), AS_OF)
     assert (second.headline.value, second.headline.rules) == ("red", ["r-measures"])
-    neither = pack.evaluate(ev(assessment={"risk_profile_score": 5}, cqc={"special_measures": False}), AS_OF)
+    neither = pack.evaluate(ev(local={"risk_profile_score": 5}, cqc={"special_measures": False}), AS_OF)
     assert (neither.headline.value, neither.headline.rules, neither.headline.sources) == ("green", ["default"], ["§5 default"])
 
 
@@ -343,26 +348,26 @@ def test_hit_first_stops_at_an_unknown_row_but_not_after_a_hit() -> None:
     unknown_first = pack.evaluate(ev(cqc={"special_measures": True}), AS_OF)
     assert unknown_first.headline.status == "insufficient_evidence"
     assert unknown_first.headline.undetermined == ["r-score"] and unknown_first.headline.missing == ["score"]
-    hit_first = pack.evaluate(ev(assessment={"risk_profile_score": 20}), AS_OF)
+    hit_first = pack.evaluate(ev(local={"risk_profile_score": 20}), AS_OF)
     assert (hit_first.headline.status, hit_first.headline.value) == ("decided", "amber")
     assert hit_first.missing == []
 
 
 def test_hit_first_without_default_gives_no_value() -> None:
-    d = table("first", ROWS, default=None).evaluate(ev(assessment={"risk_profile_score": 1}, cqc={"special_measures": False}), AS_OF)
+    d = table("first", ROWS, default=None).evaluate(ev(local={"risk_profile_score": 1}, cqc={"special_measures": False}), AS_OF)
     assert (d.headline.status, d.headline.value) == ("no_value", None)
 
 
 def test_hit_unique_conflict() -> None:
     pack = table("unique", ROWS)
-    d = pack.evaluate(ev(assessment={"risk_profile_score": 25}, cqc={"special_measures": True}), AS_OF)
+    d = pack.evaluate(ev(local={"risk_profile_score": 25}, cqc={"special_measures": True}), AS_OF)
     assert d.headline.status == "conflict" and d.status == "conflict"
     assert d.headline.value is None
     assert d.headline.rules == ["r-score", "r-measures"]
     assert "`r-score`, `r-measures` all hold under `hit: unique`" in d.headline.explanation
-    one = pack.evaluate(ev(assessment={"risk_profile_score": 25}, cqc={"special_measures": False}), AS_OF)
+    one = pack.evaluate(ev(local={"risk_profile_score": 25}, cqc={"special_measures": False}), AS_OF)
     assert (one.headline.status, one.headline.value) == ("decided", "amber")
-    none = pack.evaluate(ev(assessment={"risk_profile_score": 2}, cqc={"special_measures": False}), AS_OF)
+    none = pack.evaluate(ev(local={"risk_profile_score": 2}, cqc={"special_measures": False}), AS_OF)
     assert (none.headline.value, none.headline.rules) == ("green", ["default"])
     unknown = pack.evaluate(ev(cqc={"special_measures": False}), AS_OF)
     assert unknown.headline.status == "insufficient_evidence" and unknown.headline.missing == ["score"]
@@ -377,16 +382,16 @@ def test_hit_worst_takes_the_worst_value_and_names_every_row_giving_it() -> None
         - {id: c, when: {input: std_1, is: red}, value: red, source: "§5 c"}
         """,
     )
-    d = pack.evaluate(ev(assessment={"risk_profile_score": 25}, cqc={"special_measures": True}, standards={1: "red"}), AS_OF)
+    d = pack.evaluate(ev(local={"risk_profile_score": 25}, cqc={"special_measures": True}, standards={1: "red"}), AS_OF)
     assert (d.headline.value, d.headline.rules, d.headline.sources) == ("red", ["b", "c"], ["§5 b", "§5 c"])
-    amber = pack.evaluate(ev(assessment={"risk_profile_score": 25}, cqc={"special_measures": False}, standards={1: "green"}), AS_OF)
+    amber = pack.evaluate(ev(local={"risk_profile_score": 25}, cqc={"special_measures": False}, standards={1: "green"}), AS_OF)
     assert (amber.headline.value, amber.headline.rules) == ("amber", ["a"])
-    default = pack.evaluate(ev(assessment={"risk_profile_score": 2}, cqc={"special_measures": False}, standards={1: "green"}), AS_OF)
+    default = pack.evaluate(ev(local={"risk_profile_score": 2}, cqc={"special_measures": False}, standards={1: "green"}), AS_OF)
     assert (default.headline.value, default.headline.rules) == ("green", ["default"])
 
 
 def test_hit_worst_without_default_gives_no_value() -> None:
-    d = table("worst", ROWS, default=None).evaluate(ev(assessment={"risk_profile_score": 1}, cqc={"special_measures": False}), AS_OF)
+    d = table("worst", ROWS, default=None).evaluate(ev(local={"risk_profile_score": 1}, cqc={"special_measures": False}), AS_OF)
     assert d.headline.status == "no_value"
 
 
@@ -397,7 +402,7 @@ def test_hit_worst_ignores_unknown_rows_that_cannot_make_it_worse() -> None:
     assert (d.headline.status, d.headline.value, d.headline.missing) == ("decided", "red", [])
     assert d.missing == [] and d.status == "decided"
     # amber holds; the red row cannot be checked and could make it worse
-    d = pack.evaluate(ev(assessment={"risk_profile_score": 30}), AS_OF)
+    d = pack.evaluate(ev(local={"risk_profile_score": 30}), AS_OF)
     assert d.headline.status == "insufficient_evidence"
     assert (d.headline.undetermined, d.headline.missing) == (["r-measures"], ["special_measures"])
     assert d.headline.rules == ["r-score"]
@@ -442,9 +447,9 @@ def test_hit_collect_gathers_every_value_in_scale_order() -> None:
         default='{value: survey, source: "§6 default"}',
         scale="activity",
     ).evaluate
-    got = pack(ev(assessment={"risk_profile_score": 3}, cqc={"special_measures": True}), AS_OF).headline
+    got = pack(ev(local={"risk_profile_score": 3}, cqc={"special_measures": True}), AS_OF).headline
     assert (got.status, got.value, got.rules) == ("decided", ["visit", "survey", "audit"], ["audit-all", "visit-homes", "survey-measures"])
-    none = pack(ev(provider={"service_type": "domiciliary"}, assessment={"risk_profile_score": 3}, cqc={"special_measures": False}), AS_OF)
+    none = pack(ev(provider={"service_type": "domiciliary"}, local={"risk_profile_score": 3}, cqc={"special_measures": False}), AS_OF)
     assert none.headline.value == ["audit"]
 
 
@@ -502,17 +507,17 @@ CQC = "cqc_overall"
         ("{input: std_1, in: [amber, red]}", ev(standards={1: "amber"}), "true"),
         ("{input: std_1, not_in: [amber, red]}", ev(standards={1: "green"}), "true"),
         # numbers: inclusive at_least / at_most, exclusive above / below
-        ("{input: score, at_least: 20}", ev(assessment={"risk_profile_score": 20}), "true"),
-        ("{input: score, at_least: 20}", ev(assessment={"risk_profile_score": 19}), "false"),
-        ("{input: score, at_most: 20}", ev(assessment={"risk_profile_score": 20}), "true"),
-        ("{input: score, at_most: 20}", ev(assessment={"risk_profile_score": 21}), "false"),
-        ("{input: score, above: 20}", ev(assessment={"risk_profile_score": 20}), "false"),
-        ("{input: score, above: 20}", ev(assessment={"risk_profile_score": 21}), "true"),
-        ("{input: score, below: 20}", ev(assessment={"risk_profile_score": 19}), "true"),
-        ("{input: score, below: 20}", ev(assessment={"risk_profile_score": 20}), "false"),
-        ("{input: score, is: 0}", ev(assessment={"risk_profile_score": 0}), "true"),
-        ("{input: rating, at_least: 2.5}", ev(assessment={"provider_quality_rating": 3}), "true"),
-        ("{input: rating, at_least: 2.5}", ev(assessment={"provider_quality_rating": 2}), "false"),
+        ("{input: score, at_least: 20}", ev(local={"risk_profile_score": 20}), "true"),
+        ("{input: score, at_least: 20}", ev(local={"risk_profile_score": 19}), "false"),
+        ("{input: score, at_most: 20}", ev(local={"risk_profile_score": 20}), "true"),
+        ("{input: score, at_most: 20}", ev(local={"risk_profile_score": 21}), "false"),
+        ("{input: score, above: 20}", ev(local={"risk_profile_score": 20}), "false"),
+        ("{input: score, above: 20}", ev(local={"risk_profile_score": 21}), "true"),
+        ("{input: score, below: 20}", ev(local={"risk_profile_score": 19}), "true"),
+        ("{input: score, below: 20}", ev(local={"risk_profile_score": 20}), "false"),
+        ("{input: score, is: 0}", ev(local={"risk_profile_score": 0}), "true"),
+        ("{input: rating, at_least: 2.5}", ev(local={"provider_quality_rating": 3}), "true"),
+        ("{input: rating, at_least: 2.5}", ev(local={"provider_quality_rating": 2}), "false"),
         # scales, best to worst: outstanding, good, requires_improvement, inadequate, not_rated
         (f"{{input: {CQC}, worse_than: good}}", ev(cqc={"overall": "requires_improvement"}), "true"),
         (f"{{input: {CQC}, worse_than: good}}", ev(cqc={"overall": "good"}), "false"),
@@ -528,20 +533,25 @@ CQC = "cqc_overall"
         ("{input: std_1, worse_than: green}", ev(standards={1: "amber"}), "true"),
         ("{input: std_1, no_better_than: red}", ev(standards={1: "amber"}), "false"),
         # dates: within (no older than) and older_than, before the as-of date 2026-01-05
-        ("{input: last_qpip, within: 2 years}", ev(history={"last_qpip_ended_on": "2026-01-05"}), "true"),
-        ("{input: last_qpip, within: 2 years}", ev(history={"last_qpip_ended_on": "2024-01-06"}), "true"),
-        ("{input: last_qpip, within: 2 years}", ev(history={"last_qpip_ended_on": "2024-01-05"}), "false"),
-        ("{input: last_qpip, older_than: 2 years}", ev(history={"last_qpip_ended_on": "2024-01-05"}), "true"),
-        ("{input: last_qpip, older_than: 2 years}", ev(history={"last_qpip_ended_on": "2024-01-06"}), "false"),
-        ("{input: last_qpip, within: 28 days}", ev(history={"last_qpip_ended_on": "2025-12-09"}), "true"),
-        ("{input: last_qpip, within: 28 days}", ev(history={"last_qpip_ended_on": "2025-12-08"}), "false"),
-        ("{input: last_qpip, within: 10 working days}", ev(history={"last_qpip_ended_on": "2025-12-18"}), "true"),
-        ("{input: last_qpip, within: 10 working days}", ev(history={"last_qpip_ended_on": "2025-12-17"}), "false"),
+        ("{input: last_qpip, within: 2 years}", ev(local={"last_qpip_ended_on": "2026-01-05"}), "true"),
+        ("{input: last_qpip, within: 2 years}", ev(local={"last_qpip_ended_on": "2024-01-06"}), "true"),
+        ("{input: last_qpip, within: 2 years}", ev(local={"last_qpip_ended_on": "2024-01-05"}), "false"),
+        ("{input: last_qpip, older_than: 2 years}", ev(local={"last_qpip_ended_on": "2024-01-05"}), "true"),
+        ("{input: last_qpip, older_than: 2 years}", ev(local={"last_qpip_ended_on": "2024-01-06"}), "false"),
+        ("{input: last_qpip, within: 28 days}", ev(local={"last_qpip_ended_on": "2025-12-09"}), "true"),
+        ("{input: last_qpip, within: 28 days}", ev(local={"last_qpip_ended_on": "2025-12-08"}), "false"),
+        ("{input: last_qpip, within: 10 working days}", ev(local={"last_qpip_ended_on": "2025-12-18"}), "true"),
+        ("{input: last_qpip, within: 10 working days}", ev(local={"last_qpip_ended_on": "2025-12-17"}), "false"),
+        # the window ends on the as-of date (README: `within: 1 month` as of 15 March covers 16 February to 15 March);
+        # a date after it is neither within nor older than (found by the reference evaluator)
+        ("{input: last_qpip, within: 2 years}", ev(local={"last_qpip_ended_on": "2026-01-06"}), "false"),
+        ("{input: last_qpip, older_than: 2 years}", ev(local={"last_qpip_ended_on": "2026-01-06"}), "false"),
+        ("{not: {input: last_qpip, within: 2 years}}", ev(local={"last_qpip_ended_on": "2027-06-01"}), "true"),
         # known: never unknown itself
-        ("{input: score, known: true}", ev(assessment={"risk_profile_score": 0}), "true"),
+        ("{input: score, known: true}", ev(local={"risk_profile_score": 0}), "true"),
         ("{input: score, known: true}", ev(), "false"),
         ("{input: score, known: false}", ev(), "true"),
-        ("{input: score, known: false}", ev(assessment={"risk_profile_score": 0}), "false"),
+        ("{input: score, known: false}", ev(local={"risk_profile_score": 0}), "false"),
         ("{any_of: [std_1, std_2], known: false}", ev(standards={1: "red"}), "true"),
         ("{all_of: [std_1, std_2], known: true}", ev(standards={1: "red"}), "false"),
         # any_of / all_of
@@ -551,13 +561,13 @@ CQC = "cqc_overall"
         ("{all_of: [std_4, std_5], in: [green, amber]}", ev(standards={4: "green", 5: "red"}), "false"),
         # combinators
         ("{all: [{input: score, at_least: 20}, {input: special_measures, is: true}]}",
-         ev(assessment={"risk_profile_score": 20}, cqc={"special_measures": True}), "true"),
+         ev(local={"risk_profile_score": 20}, cqc={"special_measures": True}), "true"),
         ("{all: [{input: score, at_least: 20}, {input: special_measures, is: true}]}",
-         ev(assessment={"risk_profile_score": 20}, cqc={"special_measures": False}), "false"),
+         ev(local={"risk_profile_score": 20}, cqc={"special_measures": False}), "false"),
         ("{any: [{input: score, at_least: 20}, {input: special_measures, is: true}]}",
-         ev(assessment={"risk_profile_score": 2}, cqc={"special_measures": True}), "true"),
+         ev(local={"risk_profile_score": 2}, cqc={"special_measures": True}), "true"),
         ("{any: [{input: score, at_least: 20}, {input: special_measures, is: true}]}",
-         ev(assessment={"risk_profile_score": 2}, cqc={"special_measures": False}), "false"),
+         ev(local={"risk_profile_score": 2}, cqc={"special_measures": False}), "false"),
         ("{not: {input: special_measures, is: true}}", ev(cqc={"special_measures": True}), "false"),
         ("{not: {input: special_measures, is: true}}", ev(cqc={"special_measures": False}), "true"),
         ("{not: {not: {input: special_measures, is: true}}}", ev(cqc={"special_measures": True}), "true"),
@@ -595,7 +605,7 @@ def test_every_operator_on_missing_evidence_is_unknown(cond: str) -> None:
 
 def test_missing_parent_section_is_missing_not_an_error() -> None:
     # `assessment` present without `quality_standards`: the standard is simply unknown
-    assert truth("{input: std_1, is: red}", ev(assessment={"risk_profile_score": 3})) == "unknown"
+    assert truth("{input: std_1, is: red}", ev(local={"risk_profile_score": 3})) == "unknown"
 
 
 # =========================================================================== three-valued logic at the edges
@@ -633,7 +643,7 @@ def test_all_unknown_is_insufficient_evidence_naming_exactly_what_is_missing() -
     assert d.headline.undetermined == ["core-red", "core-amber"]
     assert [m.input for m in d.missing] == ["std_4", "std_5", "std_6", "std_7"]
     assert all(m.needed_by == ["result"] for m in d.missing)
-    assert d.missing[0].path == "assessment.quality_standards.approach_to_personalisation"
+    assert d.missing[0].path == "local.test.approach_to_personalisation"
     assert "insufficient evidence" in d.headline.explanation
 
 
@@ -716,7 +726,7 @@ REFS = BANDS + """
 
 @pytest.mark.parametrize(("score", "visits", "many"), [(3, 1, "green"), (20, 2, "red"), (30, 4, "red")])
 def test_decision_reads_earlier_decisions(score: int, visits: int, many: str) -> None:
-    d = make_pack(REFS).evaluate(ev(assessment={"risk_profile_score": score}), AS_OF)
+    d = make_pack(REFS).evaluate(ev(local={"risk_profile_score": score}), AS_OF)
     assert d.decision("visits").value == visits
     assert d.decision("many").value == many
     assert d.decision("visits").explanation.startswith(str(visits))
@@ -745,7 +755,7 @@ def test_decision_known_test_on_an_unsettled_decision() -> None:
 """
     )
     assert pack.evaluate(ev(), AS_OF).decision("gap").value == "red"
-    assert pack.evaluate(ev(assessment={"risk_profile_score": 3}), AS_OF).decision("gap").value == "green"
+    assert pack.evaluate(ev(local={"risk_profile_score": 3}), AS_OF).decision("gap").value == "green"
 
 
 def test_test_on_a_collected_decision_asks_whether_any_value_passes() -> None:
@@ -770,8 +780,8 @@ decisions:
     default: {value: green, source: "§6"}
 """
     )
-    assert pack.evaluate(ev(assessment={"risk_profile_score": 1}), AS_OF).headline.value == "amber"
-    assert pack.evaluate(ev(provider={"service_type": "domiciliary"}, assessment={"risk_profile_score": 1}), AS_OF).headline.value == "green"
+    assert pack.evaluate(ev(local={"risk_profile_score": 1}), AS_OF).headline.value == "amber"
+    assert pack.evaluate(ev(provider={"service_type": "domiciliary"}, local={"risk_profile_score": 1}), AS_OF).headline.value == "green"
 
 
 def test_reading_a_conflicted_decision_does_not_blame_missing_evidence() -> None:
@@ -796,10 +806,18 @@ decisions:
     default: {value: green, source: "§2"}
 """
     )
-    d = pack.evaluate(ev(assessment={"risk_profile_score": 12}), AS_OF)
-    assert d.decision("first").status == "conflict"
+    d = pack.evaluate(ev(local={"risk_profile_score": 12}), AS_OF)
+    first = d.decision("first")
+    assert (first.status, first.rules, first.missing) == ("conflict", ["a", "b"], [])
     r = d.decision("result")
-    assert not (r.status == "insufficient_evidence" and r.missing == []), r
+    # the later decision waits on the conflict, and says so; it is not a piece of evidence to give
+    assert (r.status, r.value, r.undetermined, r.missing) == ("insufficient_evidence", None, ["follows"], ["first (conflict)"])
+    assert r.explanation == ("insufficient evidence: at least Green (one of Green, Red): could not check `follows`; "
+                             "missing `first (conflict)`")
+    assert d.missing == [] and d.status == "insufficient_evidence"
+    # with no conflict the same evidence path is settled: 7 is amber only
+    settled = pack.evaluate(ev(local={"risk_profile_score": 7}), AS_OF)
+    assert (settled.decision("first").value, settled.headline.value, settled.missing) == ("amber", "green", [])
 
 
 # =========================================================================== counting events
@@ -1020,7 +1038,7 @@ def outcome(d: Decision, oid: str) -> Any:
 
 
 def test_due_after_weeks() -> None:
-    d = make_pack(OUTCOMES).evaluate(ev(assessment={"risk_profile_score": 22}), "2026-01-05")
+    d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 22}), "2026-01-05")
     review = outcome(d, "review")
     assert review.due == date(2026, 2, 16)
     assert review.due_rule == "6 weeks after the as-of date (2026-01-05)"
@@ -1028,17 +1046,17 @@ def test_due_after_weeks() -> None:
 
 
 def test_due_before_a_date_input() -> None:
-    d = make_pack(OUTCOMES).evaluate(ev(assessment={"risk_profile_score": 22}, history={"first_meeting_on": "2026-12-07"}), "2026-11-23")
+    d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 22, "first_meeting_on": "2026-12-07"}), "2026-11-23")
     plan = outcome(d, "plan")
     assert plan.due == date(2026, 11, 30)
     assert plan.due_rule == "7 days before `first_meeting` (2026-12-07)"
 
 
 def test_due_from_a_missing_date_input_is_unknown_with_a_warning() -> None:
-    d = make_pack(OUTCOMES).evaluate(ev(assessment={"risk_profile_score": 22}), "2026-11-23")
+    d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 22}), "2026-11-23")
     plan = outcome(d, "plan")
     assert plan.due is None and plan.due_rule is None and plan.certain
-    assert any("`plan`: due date unknown, `first_meeting` (history.first_meeting_on) is missing" in w for w in d.warnings)
+    assert any("`plan`: due date unknown, `first_meeting` (local.test.first_meeting_on) is missing" in w for w in d.notes)
 
 
 @pytest.mark.parametrize(
@@ -1051,7 +1069,7 @@ def test_due_from_a_missing_date_input_is_unknown_with_a_warning() -> None:
     ],
 )
 def test_due_in_working_days_skips_bank_holidays(as_of: str, due: date) -> None:
-    d = make_pack(OUTCOMES).evaluate(ev(assessment={"risk_profile_score": 30}), as_of)
+    d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 30}), as_of)
     meet = outcome(d, "meet")
     assert meet.due == due
     assert meet.due_rule == f"10 working days after the as-of date ({as_of})"
@@ -1060,16 +1078,16 @@ def test_due_in_working_days_skips_bank_holidays(as_of: str, due: date) -> None:
 def test_working_days_over_easter_2026_counted_by_hand() -> None:
     pack = make_pack(OUTCOMES.replace("10 working days", "3 working days"))
     # Wed 1 Apr -> Thu 2 (1), Good Friday 3, weekend, Easter Monday 6, Tue 7 (2), Wed 8 (3)
-    assert outcome(pack.evaluate(ev(assessment={"risk_profile_score": 30}), "2026-04-01"), "meet").due == date(2026, 4, 8)
+    assert outcome(pack.evaluate(ev(local={"risk_profile_score": 30}), "2026-04-01"), "meet").due == date(2026, 4, 8)
     # from Good Friday itself: Tue 7 (1), Wed 8 (2), Thu 9 (3)
-    assert outcome(pack.evaluate(ev(assessment={"risk_profile_score": 30}), "2026-04-03"), "meet").due == date(2026, 4, 9)
+    assert outcome(pack.evaluate(ev(local={"risk_profile_score": 30}), "2026-04-03"), "meet").due == date(2026, 4, 9)
 
 
 def test_council_closures_are_not_working_days() -> None:
     pack = make_pack(OUTCOMES.replace("10 working days", "3 working days"),
                      calendar='{region: ENG, closures: ["2025-12-29", "2025-12-30", "2025-12-31"]}')
     # Wed 24 Dec -> 25, 26 holidays, 29-31 closed, 1 Jan holiday: Fri 2 (1), Mon 5 (2), Tue 6 (3)
-    d = pack.evaluate(ev(assessment={"risk_profile_score": 30}), "2025-12-24")
+    d = pack.evaluate(ev(local={"risk_profile_score": 30}), "2025-12-24")
     assert outcome(d, "meet").due == date(2026, 1, 6)
     assert "3 council closure days" in d.calendar
 
@@ -1091,17 +1109,17 @@ def test_months_and_years_clamp_to_the_month_end(as_of: str, six_months: date, o
 
 
 def test_uncertain_outcomes_say_what_is_missing() -> None:
-    d = make_pack(OUTCOMES).evaluate(ev(assessment={"risk_profile_score": 3}), AS_OF)
+    d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 3}), AS_OF)
     measures = outcome(d, "measures")
     assert measures.certain is False and measures.missing == ["special_measures"]
     assert [(m.input, m.needed_by) for m in d.missing] == [("special_measures", ["measures", "next-year", "short"])]
     assert d.status == "decided"
-    assert "[may apply: missing special_measures]" in d.explain()
+    assert "may apply once `special_measures` is known: 3 items (`measures`, `short`, `next-year`)" in d.explain()
     assert "review" not in {a.id for a in d.actions}
 
 
 def test_approvals_are_listed_apart_with_their_quorum() -> None:
-    d = make_pack(OUTCOMES).evaluate(ev(assessment={"risk_profile_score": 30}, cqc={"special_measures": False}), AS_OF)
+    d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 30}, cqc={"special_measures": False}), AS_OF)
     assert [a.id for a in d.approvals] == ["sign-off"]
     assert "sign-off" not in {a.id for a in d.actions}
     sign = d.approvals[0]
@@ -1113,7 +1131,7 @@ def test_approvals_are_listed_apart_with_their_quorum() -> None:
 
 
 def test_outcomes_keep_pack_order() -> None:
-    d = make_pack(OUTCOMES).evaluate(ev(assessment={"risk_profile_score": 30}, cqc={"special_measures": True}), AS_OF)
+    d = make_pack(OUTCOMES).evaluate(ev(local={"risk_profile_score": 30}, cqc={"special_measures": True}), AS_OF)
     assert [a.id for a in d.actions] == ["review", "meet", "measures", "short", "next-year"]
 
 
@@ -1129,8 +1147,9 @@ def test_meadowbank_against_everything() -> None:
         "review-6-weeks": date(2027, 1, 4),
         "plan-before-meeting": date(2026, 11, 30),
         "meeting-10-working-days": date(2026, 12, 7),
-        "recent-qpip": None,
     }
+    # a pack's own warning is a warning, not an action; it may apply (the date it reads is missing)
+    assert [(w.id, w.kind, w.certain, w.missing) for w in d.warnings] == [("recent-qpip", "warning", False, ["last_qpip"])]
     assert [a.id for a in d.approvals] == ["approve-red-change"]
     assert [m.input for m in d.missing] == ["last_qpip"]
     assert d.provider_id == "1-000000001" and d.provider_name == "Meadowbank House"
@@ -1153,7 +1172,7 @@ outcomes:
 
 
 def test_out_of_scope_makes_no_decision_and_no_outcome() -> None:
-    d = make_pack(SCOPE).evaluate(ev(provider={"registered_office_in_area": False}, assessment={"risk_profile_score": 30}), AS_OF)
+    d = make_pack(SCOPE).evaluate(ev(authority={"registered_office_in_area": False}, local={"risk_profile_score": 30}), AS_OF)
     assert d.status == "out_of_scope"
     assert d.out_of_scope == ["registered office is outside the area [office-elsewhere: §0 scope]"]
     assert [r.status for r in d.decisions] == ["out_of_scope"]
@@ -1163,15 +1182,15 @@ def test_out_of_scope_makes_no_decision_and_no_outcome() -> None:
 
 
 def test_in_scope_is_evaluated_normally() -> None:
-    d = make_pack(SCOPE).evaluate(ev(provider={"registered_office_in_area": True}, assessment={"risk_profile_score": 30}), AS_OF)
-    assert (d.status, d.headline.value, d.warnings, d.out_of_scope) == ("decided", "red", [], [])
+    d = make_pack(SCOPE).evaluate(ev(authority={"registered_office_in_area": True}, local={"risk_profile_score": 30}), AS_OF)
+    assert (d.status, d.headline.value, d.notes, d.out_of_scope) == ("decided", "red", [], [])
     assert [a.id for a in d.actions] == ["review"]
 
 
 def test_unknown_scope_is_evaluated_with_a_warning() -> None:
-    d = make_pack(SCOPE).evaluate(ev(assessment={"risk_profile_score": 30}), AS_OF)
+    d = make_pack(SCOPE).evaluate(ev(local={"risk_profile_score": 30}), AS_OF)
     assert d.status == "decided" and d.headline.value == "red"
-    assert d.warnings == [
+    assert d.notes == [
         "could not check scope rule `office-elsewhere` (registered office is outside the area): missing office_in_area"
     ]
 
@@ -1191,7 +1210,7 @@ def two_versions() -> tuple[PolicyPack, PolicyPack]:
 def test_the_version_in_force_on_the_date_is_used(as_of: str, version: str, value: str) -> None:
     v1, v2 = two_versions()
     library = PackLibrary([v2, v1])
-    evidence = ev(assessment={"risk_profile_score": 20})
+    evidence = ev(local={"risk_profile_score": 20})
     for d in (evaluate(library, evidence, as_of), evaluate([v1, v2], evidence, as_of),
               evaluate(library, evidence, as_of, pack_id="test-pack")):
         assert (d.pack.version, d.headline.value) == (version, value)
@@ -1200,7 +1219,7 @@ def test_the_version_in_force_on_the_date_is_used(as_of: str, version: str, valu
 
 def test_pack_ref_records_the_version_and_its_dates() -> None:
     v1, _ = two_versions()
-    d = v1.evaluate(ev(assessment={"risk_profile_score": 20}), "2024-06-01")
+    d = v1.evaluate(ev(local={"risk_profile_score": 20}), "2024-06-01")
     ref = d.pack
     assert (ref.id, ref.authority, ref.version, ref.file) == ("test-pack", "Test Council", "1.0.0", "v1.yaml")
     assert (ref.effective_from, ref.effective_to) == (date(2024, 1, 1), date(2024, 12, 31))
@@ -1238,27 +1257,45 @@ def test_bad_as_of_is_an_evaluation_error(bad: str) -> None:
 
 
 def test_datetime_as_of_is_not_a_type_error() -> None:
-    try:
+    with pytest.raises(EvaluationError, match=r"is a date and time; pass a date \(`.date\(\)`\)"):
         make_pack(BANDS).evaluate(ev(), datetime(2026, 1, 5, 9, 30))
-    except EvaluationError:
-        pass
+    assert make_pack(BANDS).evaluate(ev(), datetime(2026, 1, 5, 9, 30).date()).as_of == date(2026, 1, 5)
 
 
-@pytest.mark.parametrize("duration", ["99999 years", "99999999999999999999 days", "3000 years"])
-def test_a_duration_too_long_for_the_calendar_never_escapes_as_value_error(duration: str) -> None:
-    body = BANDS + f"""
+def _far_pack(duration: str) -> PolicyPack:
+    return make_pack(BANDS + f"""
 outcomes:
   - {{id: far, kind: action, when: {{input: score, known: true}}, text: Far away, due: {{after: {duration}}}, source: "§1"}}
   - {{id: old, kind: action, when: {{input: last_qpip, within: {duration}}}, text: Long ago, source: "§1"}}
-"""
-    try:
-        pack = make_pack(body)
-    except PackLoadError:
-        return
-    try:
-        pack.evaluate(ev(assessment={"risk_profile_score": 1}, history={"last_qpip_ended_on": "2020-01-01"}), AS_OF)
-    except EvaluationError:
-        pass
+""")
+
+
+@pytest.mark.parametrize(("duration", "longest"), [("99999 years", "100 years"), ("99999999999999999999 days", "36525 days"),
+                                                   ("3000 years", "100 years"), ("101 years", "100 years"),
+                                                   ("1201 months", "1200 months"), ("26001 working days", "26000 working days")])
+def test_a_duration_too_long_for_the_calendar_is_refused_where_it_is_written(duration: str, longest: str) -> None:
+    with pytest.raises(PackLoadError) as info:
+        _far_pack(duration)
+    assert [(d.code, d.path) for d in info.value.diagnostics] == [("CP201", "outcomes[0].due.after"), ("CP201", "outcomes[1].when.within")]
+    assert all(d.message == f"`{duration}` is too long for a deadline or window" for d in info.value.diagnostics)
+    assert all(d.hint == f"the longest is {longest} (100 years)" for d in info.value.diagnostics)
+
+
+@pytest.mark.parametrize(("duration", "due", "first_inside", "last_outside"), [
+    ("100 years", date(2999, 12, 31), "2800-01-01", "2799-12-31"),
+    ("1200 months", date(2999, 12, 31), "2800-01-01", "2799-12-31"),
+    ("36525 days", date(3000, 1, 1), "2800-01-01", "2799-12-31"),  # 2900 is not a leap year, 2800 is
+    ("26000 working days", date(2999, 8, 29), None, None)])
+def test_the_longest_durations_evaluate_from_the_last_date_carepolicy_reads(
+        duration: str, due: date, first_inside: str | None, last_outside: str | None) -> None:
+    """The limits keep every date in range: a century from 2899-12-31 is still a date, so no evaluation overflows."""
+    pack = _far_pack(duration)
+    d = pack.evaluate(ev(local={"risk_profile_score": 1, "last_qpip_ended_on": "1900-01-01"}), "2899-12-31")
+    assert [(a.id, a.due) for a in d.actions] == [("far", due)]
+    if first_inside is not None:  # the window's first day is inside, the day before it is not
+        inside = pack.evaluate(ev(local={"risk_profile_score": 1, "last_qpip_ended_on": first_inside}), "2899-12-31")
+        outside = pack.evaluate(ev(local={"risk_profile_score": 1, "last_qpip_ended_on": last_outside}), "2899-12-31")
+        assert ([a.id for a in inside.actions], [a.id for a in outside.actions]) == (["far", "old"], ["far"])
 
 
 # =========================================================================== evidence errors
@@ -1266,19 +1303,19 @@ outcomes:
 
 def test_bad_evidence_is_an_evidence_error_with_did_you_mean() -> None:
     with pytest.raises(EvidenceError) as info:
-        make_pack(BANDS).evaluate(ev(assessment={"risk_profile_scor": 3}), AS_OF)
+        make_pack(BANDS).evaluate(ev(local={"risk_profile_scor": 3}), AS_OF)
     [d] = info.value.diagnostics
-    assert (d.code, d.path, d.hint) == ("CP401", "assessment.risk_profile_scor", "did you mean `risk_profile_score`?")
+    assert (d.code, d.path, d.hint) == ("CP401", "local.test.risk_profile_scor", "did you mean `risk_profile_score`?")
     assert d.message == "unknown field `risk_profile_scor`"
 
 
 def test_every_evidence_problem_is_reported() -> None:
     bad = {"provider": {"id": "p1", "name": "Acme", "service_type": "nursin"},
-           "assessment": {"risk_profile_score": "3"}, "cqc": {"overal": "good"}}
+           "local": {"test": {"risk_profile_score": "3"}}, "cqc": {"overal": "good"}}
     with pytest.raises(EvidenceError) as info:
         make_pack(BANDS).evaluate(bad, AS_OF)
     paths = sorted(d.path for d in info.value.diagnostics)
-    assert paths == ["assessment.risk_profile_score", "cqc.overal", "provider.service_type"]
+    assert paths == ["cqc.overal", "local.test.risk_profile_score", "provider.service_type"]
     assert "3 problem(s)" in str(info.value)
 
 
@@ -1290,7 +1327,7 @@ def test_evidence_that_is_not_evidence_is_an_evidence_error(evidence: Any) -> No
 
 def test_evidence_diagnostic_without_a_file_does_not_claim_to_be_in_the_pack() -> None:
     with pytest.raises(EvidenceError) as info:
-        make_pack(BANDS).evaluate(ev(assessment={"risk_profile_scor": 3}), AS_OF)
+        make_pack(BANDS).evaluate(ev(local={"risk_profile_scor": 3}), AS_OF)
     assert "<pack>" not in str(info.value.diagnostics[0])
 
 
@@ -1299,13 +1336,13 @@ def test_evidence_diagnostic_without_a_file_does_not_claim_to_be_in_the_pack() -
 EVIDENCE_SET = [
     json.loads(MEADOWBANK.read_text()),
     ev(),
-    ev(assessment={"risk_profile_score": 28}, cqc={"special_measures": True, "overall": "inadequate"}),
+    ev(local={"risk_profile_score": 28}, cqc={"special_measures": True, "overall": "inadequate"}),
     ev(standards={4: "amber", 5: "green"}, events=[e("safeguarding_alert", "2026-10-01", staff_member="a"),
                                                      e("safeguarding_alert", "2026-10-02")]),
-    ev(provider={"registered_office_in_area": False}),
-    ev(assessment={"risk_profile_score": 35}, history={"last_qpip_ended_on": "2025-06-01", "first_meeting_on": "2026-12-01"},
+    ev(authority={"registered_office_in_area": False}),
+    ev(local={"risk_profile_score": 35, "last_qpip_ended_on": "2025-06-01", "first_meeting_on": "2026-12-01"},
        events=[e("medication_error", "2026-11-01", harm="severe"), e("medication_error", "2026-11-02", harm="moderate")]),
-    ev(assessment={"risk_profile_score": 5}, cqc={"special_measures": False}),
+    ev(local={"risk_profile_score": 5}, cqc={"special_measures": False}),
 ]
 DATES = ["2026-11-23", "2025-12-19", "2026-04-01"]
 

@@ -160,7 +160,7 @@ def test_several_semantic_errors_are_all_reported(monkeypatch: pytest.MonkeyPatc
 def test_several_schema_errors_are_all_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     diags, _, _ = _load_error("069_several_schema_errors", monkeypatch)
     assert [(d.code, d.line) for d in diags] == [("CP201", 4), ("CP201", 17), ("CP201", 17), ("CP201", 39)]
-    assert {d.path for d in diags} == {"pack.authority", "roles[0].title", "roles[0].titel", "outcomes[0].due.after"}
+    assert {d.path for d in diags} == {"pack.authority.name", "roles[0].title", "roles[0].titel", "outcomes[0].due.after"}
 
 
 def test_diagnostics_are_sorted_by_position(monkeypatch: pytest.MonkeyPatch) -> None:

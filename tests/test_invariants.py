@@ -13,11 +13,15 @@ import carepolicy as cp
 from carepolicy import testing
 
 from conftest import EXAMPLES
+from reference.calendar import Calendar as ReferenceCalendar
+from reference.evaluator import Reference, load, node
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK_FILES = sorted(p for p in (ROOT / "policies").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
 PACK_FILES.append(ROOT / "tests/data/packs/valid/everything.yaml")
+PACK_FILES.append(ROOT / "tests/data/packs/valid/exampleshire.yaml")  # the sixth council: local findings, computed inputs
 PACKS = {p.stem: cp.load_pack(p) for p in PACK_FILES}
+REFERENCES = {PACKS[p.stem].id: Reference(load(p)) for p in PACK_FILES}
 STATUSES = {"decided", "insufficient_evidence", "no_value", "conflict", "out_of_scope"}
 
 
@@ -46,8 +50,7 @@ def test_every_valid_evidence_gives_one_result_per_decision(pack):
                 assert set(values) <= allowed, (r.id, r.value)
             if r.status == "insufficient_evidence":
                 assert r.missing, f"{r.id} is open but names nothing missing"
-        if d.status == "decided":
-            assert d.headline.status in ("decided", "no_value")
+        assert d.status == ("out_of_scope" if d.out_of_scope else d.headline.status)
 
     prop()
 
@@ -81,6 +84,28 @@ def test_boundaries_agree_with_the_pack_text(pack):
     assert failures == []
 
 
+def test_every_boundary_is_where_the_reference_evaluator_puts_it(pack):
+    """Each edge `testing.boundaries` derives, and the result it expects there, read by the reference
+    evaluator (tests/reference/: the README's rules, its own calendar), not by the engine's helpers."""
+    ref = REFERENCES[pack.id]
+    cases = testing.boundaries(pack)
+    assert cases, "a pack with no edges to check"
+    wrong = []
+    for b in cases:
+        if b.decision is not None:
+            got = ref.evaluate(b.evidence, b.as_of)["decisions"][b.decision]
+            expected = got.value if got.status == "decided" else None
+            if expected != b.expected_value:
+                wrong.append(f"{b.id}: reference {expected!r}, boundaries {b.expected_value!r}")
+        else:
+            got = ref.condition(node(ref.pack, b.path), b.evidence, b.as_of)
+            if got is not b.expected_leaf:
+                wrong.append(f"{b.id}: reference {got}, boundaries {b.expected_leaf} ({b.description})")
+        if (f := b.check(pack)) is not None:
+            wrong.append(f)
+    assert wrong == []
+
+
 def test_a_band_that_lowers_severity_is_caught_with_a_minimal_counter_example():
     text = (ROOT / "tests/data/packs/valid/everything.yaml").read_text()
     # Make the headline depend on the score through an inverted table: a higher score gives green.
@@ -99,7 +124,7 @@ def test_a_band_that_lowers_severity_is_caught_with_a_minimal_counter_example():
     violations = testing.monotonicity_violations(pack, data, day)
     assert any("`score`" in v for v in violations)
     # minimal: the score sits exactly on the edge the wrong row introduced
-    assert data["assessment"]["risk_profile_score"] == 27
+    assert data["local"]["example"]["risk_profile_score"] == 27
 
 
 def test_editing_a_threshold_in_yaml_moves_the_generated_edges(tmp_path):
@@ -113,7 +138,7 @@ def test_editing_a_threshold_in_yaml_moves_the_generated_edges(tmp_path):
     after = cp.load_pack(path)
 
     def edge_values(p):
-        return {(b.id, b.evidence["assessment"]["risk_profile_score"], b.expected_value)
+        return {(b.id, b.evidence["local"]["example"]["risk_profile_score"], b.expected_value)
                 for b in testing.boundaries(p) if b.decision == "tier"}
 
     old, new = edge_values(before), edge_values(after)
@@ -123,14 +148,20 @@ def test_editing_a_threshold_in_yaml_moves_the_generated_edges(tmp_path):
     assert all(b.check(after) is None for b in testing.boundaries(after))
     # the old edge is now inside tier 1
     assert after.evaluate({"provider": {"id": "x", "name": "x", "service_type": "nursing"},
-                           "assessment": {"risk_profile_score": 28}}, "2026-01-05").decision("tier").value == "tier_1"
+                           "local": {"example": {"risk_profile_score": 28}}}, "2026-01-05").decision("tier").value == "tier_1"
 
 
 @given(st.data())
 def test_hypothesis_strategy_example_for_council_systems(data):
+    """The README's example: a council system's own reading checked against carepolicy on generated evidence.
+    Here the reference evaluator stands in for the council's system."""
     pack = PACKS["everything"]
     evidence, as_of = data.draw(testing.evidence(pack))
+    assert testing.AS_OF_RANGE[0] <= as_of <= testing.AS_OF_RANGE[1] and pack.in_force(as_of)
+    pack.evidence_model.model_validate(evidence)  # valid for the pack, every declared input given
     decision = cp.evaluate(pack, evidence, as_of)
+    ours = REFERENCES[pack.id].evaluate(evidence, as_of)["decisions"][pack.model.pack.headline]
+    assert (decision.headline.status, decision.headline.value) == (ours.status, ours.value)
     assert decision.pack.sha256 == pack.sha256
 
 
@@ -155,6 +186,10 @@ def test_every_deadline_agrees_with_an_independent_calendar_at_month_ends_and_ba
     edges = testing.deadline_edges(pack)
     assert [f for e in edges if (f := e.check(pack))] == []
     assert testing.due_status_edges(pack) == []
+    # the expected dates are the reference evaluator's too
+    calendar = ReferenceCalendar(REFERENCES[pack.id].pack.get("calendar"))
+    assert [e for e in edges if e.duration is not None
+            and calendar.shift(e.anchor, str(e.duration), 1) != e.expected] == []
 
 
 def test_deadline_edges_cover_month_ends_and_bank_holidays():
@@ -169,3 +204,14 @@ def test_deadline_edges_cover_month_ends_and_bank_holidays():
                if str(e.duration) == "10 working days"}
     assert working["2025-12-19"] == "2026-01-07"   # skips Christmas, Boxing Day and New Year's Day
     assert working["2026-04-02"] == "2026-04-20"   # skips Good Friday and Easter Monday
+
+
+def test_a_counting_window_shifted_by_one_day_fails_the_invariants(monkeypatch):
+    """The review's mutant: with the engine's window one day longer, the edges (read with an independent
+    calendar, and by the reference evaluator) no longer agree with the engine."""
+    from carepolicy import _compile, _time
+
+    monkeypatch.setattr(_compile, "window_start", lambda as_of, duration, calendar: _time.subtract(as_of, duration, calendar))
+    pack = PACKS["oxfordshire"]
+    failures = [f for b in testing.boundaries(pack) if (f := b.check(pack))]
+    assert failures and all("window-day-before" in f for f in failures), failures

@@ -18,9 +18,9 @@ PROVIDER = {"id": "1-101", "name": "Example Care Home", "service_type": "residen
 D = date.fromisoformat
 
 
-def ev(**kw):
-    """Evidence about the test provider."""
-    return {"provider": PROVIDER, **kw}
+def ev(**findings):
+    """Evidence about the test provider: the example council's findings."""
+    return {"provider": PROVIDER, "local": {"example": findings}}
 
 
 def refused(case, **event) -> list:
@@ -37,7 +37,7 @@ def opened() -> Case:
 @pytest.fixture
 def concern(opened) -> Case:
     return advance(PACK, opened, {"transition": "raise-concern", "on": "2025-12-17",
-                                  "evidence": ev(assessment={"risk_profile_score": 25})})
+                                  "evidence": ev(risk_profile_score=25)})
 
 
 @pytest.fixture
@@ -71,17 +71,17 @@ def test_month_deadline_clamps_to_month_end(notice):
 
 def test_warning_is_recorded_never_blocks(opened):
     case = advance(PACK, opened, {"trigger": {"kind": "evidence"}, "on": "2025-12-17",
-                                  "evidence": ev(assessment={"risk_profile_score": 25}, history={"last_qpip_ended_on": "2024-06-01"})})
+                                  "evidence": ev(risk_profile_score=25, last_qpip_ended_on="2024-06-01")})
     (w,) = case.history[-1].warnings
     assert case.state == "concern" and w.certain and "two years" in w.message and w.source == "§2 para 4"
     unknown = advance(PACK, opened, {"trigger": {"kind": "evidence"}, "on": "2025-12-17",
-                                     "evidence": ev(assessment={"risk_profile_score": 25})})
+                                     "evidence": ev(risk_profile_score=25)})
     (w,) = unknown.history[-1].warnings
     assert not w.certain and w.missing == ("last_plan",)
 
 
 def test_guard_false_names_failing_part(opened):
-    (d,) = refused(opened, transition="raise-concern", on="2025-12-17", evidence=ev(assessment={"risk_profile_score": 12}))
+    (d,) = refused(opened, transition="raise-concern", on="2025-12-17", evidence=ev(risk_profile_score=12))
     assert d.code == "CP503" and "decision `tier` is one of tier_1, tier_2 (found none)" in d.message
     assert d.path == "ladder.transitions[0].guard" and "override" in d.hint
 
@@ -101,7 +101,7 @@ def test_judgement_override_is_recorded(opened):
 
 def test_override_refused_where_pack_leaves_no_judgement(concern):
     codes = [d.code for d in refused(concern, transition="concern-resolved", on="2026-01-02",
-                                     evidence=ev(improvement_plan={"actions_outstanding": 2}), override="we think so")]
+                                     evidence=ev(actions_outstanding=2), override="we think so")]
     assert codes == ["CP503", "CP509"]
 
 
@@ -116,6 +116,9 @@ def test_quorum_not_met_says_who_and_how_many(notice):
     assert d.code == "CP506" and "2 present, 3 needed" in d.message and "absent: `chair`" in d.message
     (d,) = refused(notice, transition="refer-board", on="2026-03-04", attendees=["chair", "manager"])
     assert "2 present, 3 needed" in d.message and "absent" not in d.message
+    # enough people, but not the one who must be there: the message leads with the absent role
+    (d,) = refused(notice, transition="refer-board", on="2026-03-04", attendees=["manager", "member", "member"])
+    assert d.message.startswith("`refer-board`: quorum not met: `chair` must be present and is not (3 present, 3 needed)")
     ok = advance(PACK, notice, {"transition": "refer-board", "on": "2026-03-04", "attendees": ["chair", "manager", "member"]})
     assert ok.state == "final-warning" and ok.deadlines[0].due == D("2026-09-04")
 
@@ -139,7 +142,7 @@ def test_walk_up_and_back_down(notice):
     assert kept.entered_on == down.entered_on and kept.deadlines[0].due == D("2026-05-15")
     assert kept.history[-1].closed[0].outcome == "superseded"
     home = advance(PACK, kept, {"transition": "concern-resolved", "on": "2026-05-01",
-                                "evidence": ev(improvement_plan={"actions_outstanding": 0})})
+                                "evidence": ev(actions_outstanding=0)})
     assert (home.state, home.deadlines) == ("monitoring", ())
     closed = advance(PACK, home, {"transition": "close", "on": "2026-06-01", "approvals": [{"role": "manager", "by": "B"}]})
     assert closed.state == "closed"
@@ -151,7 +154,7 @@ def test_other_refusals(concern, opened):
     (d,) = refused(concern, transition="close", on="2026-01-02")
     assert d.code == "CP501" and "leaves `monitoring`" in d.message and "`concern-resolved`" in d.hint
     (d,) = refused(concern, trigger={"kind": "review_outcome"}, on="2026-01-02",
-                   evidence=ev(improvement_plan={"actions_outstanding": 0}))
+                   evidence=ev(actions_outstanding=0))
     assert d.code == "CP502" and "`concern-review`, `concern-resolved`" in d.message
     assert refused(concern, transition="concern-review", on="2025-12-16")[0].code == "CP507"
     assert refused(concern, transition="concern-review", on="2026-01-02",
@@ -242,7 +245,7 @@ def test_timeline_command(tmp_path):
 # The example ladder, with the progress review counted from the day the concern was raised
 # (a date in the evidence) and a lateral "review held" move that meets it.
 ANCHORED = PACK.model.model_dump(mode="json", by_alias=True, exclude_none=True)
-ANCHORED["inputs"].append({"id": "concern_on", "path": "history.concern_raised_on", "type": "date", "source": "§4.2"})
+ANCHORED["inputs"].append({"id": "concern_on", "path": "local.concern_raised_on", "type": "date", "source": "§4.2"})
 _raise = next(t for t in ANCHORED["ladder"]["transitions"] if t["id"] == "raise-concern")
 _raise["starts"][1]["from"] = "concern_on"
 ANCHORED["ladder"]["transitions"] += [
@@ -262,7 +265,7 @@ def test_deadline_runs_from_an_evidence_date():
     pack = _anchored()
     start = open_case(pack, "1-101", "2025-12-01")
     case = advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17",
-                                 "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-12-10"})})
+                                 "evidence": ev(risk_profile_score=25, concern_raised_on="2025-12-10")})
     plan, review = case.deadlines
     assert (plan.id, plan.started_on, plan.runs_from, plan.due) == ("plan-agreed", D("2025-12-17"), None, D("2026-01-05"))
     assert (review.id, review.started_on, review.runs_from, review.due) == ("review", D("2025-12-10"), "concern_on", D("2026-01-21"))
@@ -274,7 +277,7 @@ def test_deadline_from_a_missing_or_later_date_is_refused():
     pack = _anchored()
     start = open_case(pack, "1-101", "2025-12-01")
     with pytest.raises(TransitionError) as info:
-        advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17", "evidence": ev(assessment={"risk_profile_score": 25})})
+        advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17", "evidence": ev(risk_profile_score=25)})
     (d,) = info.value.diagnostics
     assert d.code == "CP504" and "runs from `concern_on`" in d.message and d.path == "ladder.transitions[0].starts[1].from"
     with pytest.raises(TransitionError) as info:
@@ -282,7 +285,7 @@ def test_deadline_from_a_missing_or_later_date_is_refused():
     assert [d.code for d in info.value.diagnostics] == ["CP504"] and "none was given" in info.value.diagnostics[0].message
     with pytest.raises(TransitionError) as info:
         advance(pack, start, {"transition": "raise-concern", "on": "2025-12-17",
-                              "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-12-18"})})
+                              "evidence": ev(risk_profile_score=25, concern_raised_on="2025-12-18")})
     (d,) = info.value.diagnostics
     assert d.code == "CP509" and "2025-12-18, after the move on 2025-12-17" in d.message
 
@@ -291,7 +294,7 @@ def test_meets_closes_the_deadline_as_met_and_keeps_the_others():
     pack = _anchored()
     case = advance(pack, open_case(pack, "1-101", "2025-12-01"), {
         "transition": "raise-concern", "on": "2025-12-17",
-        "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-12-17"})})
+        "evidence": ev(risk_profile_score=25, concern_raised_on="2025-12-17")})
     held = advance(pack, case, {"trigger": {"kind": "review_outcome", "name": "held"}, "on": "2026-01-28"})
     assert [(c.id, c.outcome) for c in held.history[-1].closed] == [("review", "met")]
     assert [d.id for d in held.deadlines] == ["plan-agreed"] and held.entered_on == case.entered_on
@@ -310,7 +313,7 @@ def test_meets_closes_the_deadline_as_met_and_keeps_the_others():
 def test_simulate_reports_a_deadline_already_past_when_started_as_missed_the_next_day():
     pack = _anchored()
     events = [{"transition": "raise-concern", "on": "2025-12-17",
-               "evidence": ev(assessment={"risk_profile_score": 25}, history={"concern_raised_on": "2025-10-01"})}]
+               "evidence": ev(risk_profile_score=25, concern_raised_on="2025-10-01")}]
     t = simulate(pack, "1-101", events, "2026-01-31", opened_on="2025-12-01")
     days = {d.on.isoformat(): d for d in t.days}
     assert [(m.deadline.id, m.deadline.due) for m in days["2025-12-18"].missed] == [("review", D("2025-11-12"))]

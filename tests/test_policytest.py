@@ -10,7 +10,7 @@ import pytest
 
 from carepolicy import PackLoadError, load_pack
 from carepolicy.cli import parse_args, run
-from carepolicy.policytest import load_tests, run_file, run_walk
+from carepolicy.policytest import check_file, load_tests, run_file, run_walk
 
 EXAMPLE = Path(__file__).parent / "data" / "ladders" / "valid" / "example.yaml"
 PACK = load_pack(EXAMPLE)
@@ -24,7 +24,7 @@ walks:
 """
 # raise-concern on Wed 17 Dec 2025: plan agreed in 10 working days (over Christmas and
 # New Year) -> Mon 5 Jan 2026; progress review in 6 weeks -> Wed 28 Jan 2026.
-RAISE = '{on: "2025-12-17", transition: raise-concern, evidence: {assessment: {risk_profile_score: 25}}, state: concern}'
+RAISE = '{on: "2025-12-17", transition: raise-concern, evidence: {local: {example: {risk_profile_score: 25}}}, state: concern}'
 
 
 def _file(tmp_path: Path, walks: str) -> Path:
@@ -97,11 +97,11 @@ def test_a_step_that_is_not_a_valid_move_fails_the_walk_not_the_run(tmp_path):
         - name: w
           opened_on: "2025-12-15"
           steps:
-            - {on: "2025-12-17", transition: raise-concern, evidence: {assessment: {risk_profile_score: high}}}
+            - {on: "2025-12-17", transition: raise-concern, evidence: {local: {example: {risk_profile_score: high}}}}
             - {on: "2026-01-30", transition: issue-notice}
         """)
     assert len(failures) == 1 and failures[0].startswith("step 1 `raise-concern` on 2025-12-17: not a valid move: ")
-    assert "evidence.assessment.risk_profile_score" in failures[0]
+    assert "local.example.risk_profile_score" in failures[0]
     failures = _walk(tmp_path, """\
         - name: w
           opened_on: "2025-12-15"
@@ -109,13 +109,19 @@ def test_a_step_that_is_not_a_valid_move_fails_the_walk_not_the_run(tmp_path):
             - {on: "2025-12-17", transition: raise-concern, trigger: {kind: evidence}}
         """)
     assert len(failures) == 1 and "exactly one of `transition` or `trigger`" in failures[0]
-    (result,) = [r for r in run_file(_file(tmp_path, """\
+    bad = _file(tmp_path, """\
         - name: w
           opened_on: "2025-12-15"
           steps:
             - {on: "2025-12-17", trigger: {kind: evidence}, evidence: {provider: {beds: -1}}}
-        """), PACK) if r.name == "walk: w"]
+        """)
+    (result,) = [r for r in run_file(bad, PACK) if r.name == "walk: w"]
     assert result.outcome == "failed" and "not a valid move" in result.failures[0]
+    # and `validate` says where, before anything runs
+    _, _, problems = check_file(bad, PACK)
+    [d] = problems
+    assert (d.code, d.path, d.line) == ("CP232", "walks[0].steps[0].evidence.provider.beds", 10)
+    assert d.message == "evidence at `provider.beds`: input should be greater than or equal to 0"
 
 
 # ----------------------------------------------------------------- refusals keep the state
@@ -163,17 +169,17 @@ def test_warnings_contain_matches_only_warnings_that_hold(tmp_path):
           steps:
             - on: "2025-12-17"
               transition: raise-concern
-              evidence: {assessment: {risk_profile_score: 25}HISTORY}
+              evidence: {local: {example: {risk_profile_score: 25HISTORY}}}
               KEY: [two years]
         """
     (failure,) = _walk(tmp_path, walk.replace("HISTORY", "").replace("KEY", "warnings_contain"))
     assert "no warning that holds contains 'two years'" in failure and "use `uncertain_warnings_contain`" in failure
     assert _walk(tmp_path, walk.replace("HISTORY", "").replace("KEY", "uncertain_warnings_contain")) == []
-    known = ', history: {last_qpip_ended_on: "2024-06-01"}'
+    known = ', last_qpip_ended_on: "2024-06-01"'
     assert _walk(tmp_path, walk.replace("HISTORY", known).replace("KEY", "warnings_contain")) == []
     (failure,) = _walk(tmp_path, walk.replace("HISTORY", known).replace("KEY", "uncertain_warnings_contain"))
     assert failure == "step 1 `raise-concern`: no unchecked warning contains 'two years'"
-    (failure,) = _walk(tmp_path, walk.replace("HISTORY", ', history: {last_qpip_ended_on: "2020-06-01"}')
+    (failure,) = _walk(tmp_path, walk.replace("HISTORY", ', last_qpip_ended_on: "2020-06-01"')
                        .replace("KEY", "warnings_contain"))
     assert failure == "step 1 `raise-concern`: no warning that holds contains 'two years'"
 
@@ -208,6 +214,61 @@ def test_walk_due_empty_means_no_deadline_is_running(tmp_path):
           opened_on: "2025-12-15"
           steps:
             - {RAISE}
-            - {{on: "2026-01-02", transition: concern-resolved, evidence: {{improvement_plan: {{actions_outstanding: 0}}}}, state: monitoring}}
+            - {{on: "2026-01-02", transition: concern-resolved, evidence: {{local: {{example: {{actions_outstanding: 0}}}}}}, state: monitoring}}
           due: {{}}
         """) == []
+
+
+# ----------------------------------------------------------------- a tests file is checked against its pack
+
+
+def _tests_file(tmp_path: Path, cases: str, walks: str = "") -> Path:
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(EXAMPLE.read_text())
+    path = tmp_path / "pack.tests.yaml"
+    path.write_text("pack: pack.yaml\nbase_evidence: {provider: {id: p, name: P, service_type: nursing}}\ncases:\n"
+                    + textwrap.dedent(cases) + ("walks:\n" + textwrap.dedent(walks) if walks else ""))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "path", "message"),
+    [
+        ('  - {name: a, as_of: "2026-01-05", expect: {decisions: {tier: {status: bogus}}}}',
+         "CP230", "cases[0].expect.decisions.tier.status",
+         "expectation of `tier`: input should be 'decided', 'insufficient_evidence', 'no_value', 'conflict' or 'out_of_scope'"),
+        ('  - {name: a, as_of: "2026-01-05", expect: {decisions: {teir: none}}}',
+         "CP230", "cases[0].expect.decisions.teir", "`teir` is not a decision of pack `example-ladder`"),
+        ('  - {name: a, as_of: "2026-01-05", expect: {actions: [no-such-outcome]}}',
+         "CP230", "cases[0].expect.actions[0]", "`no-such-outcome` is not an outcome of pack `example-ladder`"),
+        ('  - {name: a, as_of: "2019-01-05", expect: {status: decided}}',
+         "CP231", "cases[0].as_of", "2019-01-05 is outside the period pack `example-ladder` v1.0.0 is in force (2024-01-01 to now)"),
+        ('  - {name: a, as_of: "2026-01-05", evidence: {local: {example: {risk_profile_score: "9"}}}, expect: {status: decided}}',
+         "CP232", "cases[0].evidence.local.example.risk_profile_score",
+         "evidence at `local.example.risk_profile_score`: input should be a valid integer"),
+    ],
+)
+def test_validate_checks_a_tests_file_as_fully_as_a_pack(tmp_path: Path, case: str, code: str, path: str, message: str) -> None:
+    tests = _tests_file(tmp_path, case + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert run(parse_args(["validate", str(tests)]), out, err) == 1
+    assert f"error[{code}] {message}" in err.getvalue() and f"= at: {path}" in err.getvalue()
+    assert f"{tests}:4:" in err.getvalue()  # located on the case's line
+    # and `carepolicy test` reports the problem (for bad evidence: as the case's error), never a traceback
+    out, err = io.StringIO(), io.StringIO()
+    assert run(parse_args(["test", str(tests)]), out, err) == 1
+    said = out.getvalue() + err.getvalue()
+    assert (message if code != "CP232" else "input should be a valid integer") in said and "Traceback" not in said
+
+
+def test_a_move_outside_the_packs_period_is_refused(tmp_path: Path) -> None:
+    from carepolicy import advance, loads_pack, open_case
+    from carepolicy.errors import TransitionError
+
+    ended = loads_pack(EXAMPLE.read_text().replace('effective_from: "2024-01-01"',
+                                                   'effective_from: "2024-01-01"\n  effective_to: "2026-12-31"'), "ended.yaml")
+    case = open_case(ended, "1-101", "2026-12-01")
+    with pytest.raises(TransitionError) as info:
+        advance(ended, case, {"transition": "raise-concern", "on": "2027-01-04"})  # a move with no guard
+    assert [d.code for d in info.value.diagnostics] == ["CP511"]
+    assert "not in force on 2027-01-04" in info.value.diagnostics[0].message

@@ -52,11 +52,12 @@ def test_labels_are_escaped():
     assert render._mtext(['say "hi" <b>']) == "say #quot;hi#quot; &lt;b&gt;"
 
 
+NO_DOT = "optional graphviz absent: the `dot` program is not installed (CI installs it: .ci/run)"
+
+
 def test_images_from_graphviz():
-    if not HAVE_DOT:  # without Graphviz the same call must say what to install, not crash
-        with pytest.raises(RenderError, match="not installed"):
-            render_image(to_dot(PACK), "svg")
-        return
+    if not HAVE_DOT:  # fails, not skips, where CAREPOLICY_REQUIRE names graphviz (CI; conftest.py)
+        pytest.skip(NO_DOT)
     svg = render_image(to_dot(PACK), "svg").decode()
     assert svg.lstrip().startswith("<?xml") and all(render.state_lines(s)[0] in svg for s in LADDER.states)
     assert render_image(to_dot(PACK), "png")[:8] == b"\x89PNG\r\n\x1a\n"
@@ -98,8 +99,10 @@ def test_graph_command_exit_codes(tmp_path, monkeypatch):
 
 
 def test_graph_command_svg(tmp_path):
-    code, out, _ = _cli("graph", str(DATA), "--format", "svg", "--format", "png", "--out", str(tmp_path))
     if not HAVE_DOT:
-        assert code == 2 and not (tmp_path / "example-ladder.svg").exists()
-        return
+        pytest.skip(NO_DOT)
+    code, out, _ = _cli("graph", str(DATA), "--format", "svg", "--format", "png", "--out", str(tmp_path))
     assert code == 0 and (tmp_path / "example-ladder.svg").exists() and (tmp_path / "example-ladder.png").exists()
+    svg = (tmp_path / "example-ladder.svg").read_text()
+    assert all(render.state_lines(s)[0] in svg for s in LADDER.states)
+    assert (tmp_path / "example-ladder.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

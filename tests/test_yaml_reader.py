@@ -590,7 +590,7 @@ def test_positions_fall_back_to_deepest_existing_prefix() -> None:
 # ------------------------------------------------------------------ loaders and speed
 
 
-@pytest.mark.skipif(not HAVE_LIBYAML, reason="needs libyaml")
+@pytest.mark.skipif(not HAVE_LIBYAML, reason="optional libyaml absent: PyYAML was built without its C parser")
 def test_sixty_kilobyte_pack_is_fast() -> None:
     lines = ["id: big", "decisions:"]
     i = 0
@@ -721,3 +721,80 @@ def test_our_depth_limit_speaks_before_any_parser_limit(monkeypatch: pytest.Monk
     expected = DEEP_TEXTS[name][1]
     if expected is not None:
         assert at(unlimited) == expected
+
+
+# ------------------------------------------------------------------ CP101 line separators and invisible characters
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+@pytest.mark.parametrize(
+    ("template", "line", "col"),
+    [
+        ("# a comment{c} x: [\na: 1\n", 1, 12),  # a YAML 1.1 line break would end the comment and open `[`
+        ("a: 1\nb: one{c}two\n", 2, 7),
+        ("a: 1\nb: 'one{c}two'\n", 2, 8),
+        ("a: 1\n{c}b: 2\n", 2, 1),
+    ],
+)
+def test_cp101_nel_and_unicode_line_separators_are_refused_where_they_are(
+    char: str, template: str, line: int, col: int
+) -> None:
+    """Regression: U+0085/U+2028/U+2029 in a comment ended it, then "top level must be a mapping" at line 3."""
+    text = template.format(c=char)
+    for data in (text, text.encode()):
+        diag = only(data)
+        assert at(diag) == ("CP101", line, col, "")
+        assert f"`U+{ord(char):04X}`" in diag.message
+        assert "YAML 1.1" in (diag.hint or "")
+
+
+def test_lines_are_counted_only_at_line_feeds_and_carriage_returns() -> None:
+    """With the YAML 1.1 breaks refused, the reader, the parsers and every editor agree on line numbers."""
+    diag = only("a: 1\r\nb: 2\rc: [\n")
+    assert (diag.code, diag.line) == ("CP103", 4)
+    assert _yaml._line_col("a\r\nb\rc\nd\u2028e", 9) == (4, 3)  # U+2028 is not a break to us
+
+
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [("\u202e", "right-to-left override"), ("\u2066", "left-to-right isolate"), ("\u200b", "zero width space"),
+     ("\ufeff", "byte order mark"), ("\U000e0041", "tag latin capital letter a")],
+)
+def test_cp101_raw_bidi_and_invisible_format_characters_are_refused_even_in_comments(char: str, name: str) -> None:
+    for text, line, col in ((f"a: 1 # note {char}\n", 1, 13), (f"a: 1\nb: x{char}y\n", 2, 5)):
+        diag = only(text)
+        assert at(diag) == ("CP101", line, col, "")
+        assert f"({name})" in diag.message
+        assert "format characters" in (diag.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("escape", "codepoint"),
+    [("\\0", "U+0000"), ("\\a", "U+0007"), ("\\x1b[2J", "U+001B"), ("\\e]0;title\\a", "U+001B"),
+     ("\\u202e", "U+202E"), ("\\r", "U+000D"), ("\\b", "U+0008"), ("\\N", "U+0085"), ("\\L", "U+2028"),
+     ("\\P", "U+2029"), ("\\u200b", "U+200B"), ("\\U000e0041", "U+E0041"), ("\\x9b", "U+009B")],
+)
+def test_cp101_control_characters_written_as_escapes_are_refused_at_their_scalar(escape: str, codepoint: str) -> None:
+    """Regression: `"\\0 \\a \\x1b[2J \\u202e"` validated although a raw NUL is refused."""
+    diag = only(f'a: 1\nb:\n  c: "x {escape} y"\n')
+    assert at(diag) == ("CP101", 3, 6, "b.c")
+    assert f"`{codepoint}`" in diag.message and "escape" in diag.message
+    assert diag.hint
+    key = only(f'a: 1\n"k{escape}": 2\n')
+    assert at(key)[:3] == ("CP101", 2, 1)
+
+
+def test_tabs_and_line_breaks_written_as_escapes_are_fine() -> None:
+    assert load('a: "x\\ty\\nz"\nb: "\\_ \\/ \\\\ \\" \\u00e9"\n') == {"a": "x\ty\nz", "b": "\xa0 / \\ \" é"}
+
+
+def test_the_reader_lists_at_most_a_hundred_problems_and_counts_the_rest() -> None:
+    text = "".join(f'k{i}: "\\x1b"\n' for i in range(250))
+    start = time.perf_counter()
+    diags = fail(text)
+    assert time.perf_counter() - start < 1.0
+    assert len(diags) == 101
+    assert [d.code for d in diags[:100]] == ["CP101"] * 100
+    assert [d.line for d in diags[:100]] == list(range(1, 101))
+    more = diags[-1]
+    assert (more.code, more.line, more.col, more.message) == ("CP112", 101, 7, "150 more problems not shown")

@@ -6,20 +6,21 @@ offending node, which the loader turns into file:line:column.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterator
-from datetime import date
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel
-
-from ._compile import model_path_type
 from ._suggest import did_you_mean
-from .evidence import Event, Evidence
+from ._vocabulary import InputSpec, event_field_type, resolve_inputs
+from ._vocabulary import ValueType as _ValueType
+from .evidence import EVENT_KINDS
 from .models import (
     AllOf,
     AnyOf,
     BandsDecision,
     CountEvents,
+    InputRef,
     NotOf,
     Pack,
     Scalar,
@@ -33,7 +34,7 @@ Problem = tuple[str, str, Path, str | None]  # code, message, path, hint
 NUMERIC_OPS = {"at_least", "at_most", "above", "below"}
 SCALE_OPS = {"worse_than", "no_better_than", "better_than", "no_worse_than"}
 DATE_OPS = {"within", "older_than"}
-EVENT_KINDS = set(get_args(Event.model_fields["kind"].annotation))
+REF_OPS = {"is", "is_not"} | NUMERIC_OPS | SCALE_OPS
 
 
 def walk_conditions(cond: Any, path: Path) -> Iterator[tuple[Any, Path]]:
@@ -60,6 +61,8 @@ def pack_conditions(pack: Pack) -> Iterator[tuple[Any, Path, str | None]]:
                 yield r.when, ("decisions", i, "rows", j, "when"), d.id
     for i, o in enumerate(pack.outcomes):
         yield o.when, ("outcomes", i, "when"), None
+    for i, c in enumerate(pack.consistency):
+        yield c.when, ("consistency", i, "when"), None
     if pack.ladder:
         for i, t in enumerate(pack.ladder.transitions):
             if t.guard is not None:
@@ -68,57 +71,18 @@ def pack_conditions(pack: Pack) -> Iterator[tuple[Any, Path, str | None]]:
                 yield w.when, ("ladder", "transitions", i, "warnings", j, "when"), None
 
 
-def _literal_values(annotation: Any) -> list[Any] | None:
-    """The allowed values of a (possibly optional) Literal annotation."""
-    for arg in [annotation, *get_args(annotation)]:
-        if getattr(arg, "__origin__", None) is Literal:
-            return list(get_args(arg))
-        values = get_args(arg)
-        if values and all(isinstance(v, (str, int)) and not isinstance(v, type) for v in values) and str(arg).startswith("typing.Literal"):
-            return list(values)
-    return None
-
-
-def _base_types(annotation: Any) -> set[Any]:
-    out: set[Any] = set()
-    stack = [annotation]
-    while stack:
-        t = stack.pop()
-        if t is type(None):
-            continue
-        if get_origin(t) is Annotated:
-            stack.append(get_args(t)[0])
-            continue
-        if isinstance(t, type):
-            out.add(t)
-            continue
-        if str(t).startswith("typing.Literal"):
-            out.add(Literal)
-            continue
-        if getattr(t, "__origin__", None) is list:
-            out.add(list)
-            continue
-        stack.extend(a for a in get_args(t) if isinstance(a, type) or get_args(a) or a is None or get_origin(a) is not None)
-    return out
-
-
-def _type_ok(declared: str, annotation: Any) -> bool:
-    bases = _base_types(annotation)
-    if declared == "integer":
-        return bases == {int}
-    if declared == "number":
-        return bool(bases) and bases <= {int, float}
-    if declared == "boolean":
-        return bases == {bool}
-    if declared in ("scale", "enum"):
-        return bases == {Literal}
-    if declared == "date":
-        return bases == {date}
-    if declared == "events":
-        return bases == {list}
-    if declared == "text":
-        return bases == {str}
-    return False
+def input_tests(pack: Pack) -> Iterator[tuple[list[str], str, Any, Path]]:
+    """Every test of inputs in the pack's conditions: the inputs it reads, its operator and argument, and
+    the path of the condition it is part of (decision tests are left out)."""
+    for cond, path, _ in pack_conditions(pack):
+        for leaf, _ in walk_conditions(cond, ()):
+            if not isinstance(leaf, Test):
+                continue
+            kind, subject = leaf.subject
+            if kind == "decision":
+                continue
+            op, arg = leaf.operator
+            yield ([subject] if kind == "input" else list(subject)), op, arg, path
 
 
 def check_pack(pack: Pack) -> list[Problem]:
@@ -153,47 +117,27 @@ def check_pack(pack: Pack) -> list[Problem]:
         else:
             rule_ids += [(r.id, ("decisions", i, "rows", j, "id")) for j, r in enumerate(d.rows)]
     rule_ids += [(o.id, ("outcomes", i, "id")) for i, o in enumerate(pack.outcomes)]
+    rule_ids += [(c.id, ("consistency", i, "id")) for i, c in enumerate(pack.consistency)]
     unique(rule_ids, "rule")
 
-    # -- inputs match the evidence model ------------------------------------
-    broken: set[str] = set()  # inputs already reported: checks that read them would only echo the problem
+    # -- inputs: shared facts, per-authority facts, local findings, derived ------
+    specs, input_problems = resolve_inputs(pack)
+    problems.extend(input_problems)
+    # inputs already reported: checks that read them would only echo the problem
+    broken: set[str] = {i.id for i in pack.inputs} - set(specs)
+    unique([(k.id, ("event_kinds", i, "id")) for i, k in enumerate(pack.event_kinds)], "event kind")
+    for i, k in enumerate(pack.event_kinds):
+        if k.id in EVENT_KINDS:
+            add("CP202", f"event kind `{k.id}` is already a shared kind of event", ("event_kinds", i, "id"),
+                "remove it: every pack may count the shared kinds")
+    event_kinds = set(EVENT_KINDS) | {k.id for k in pack.event_kinds}
     for i, inp in enumerate(pack.inputs):
-        path = ("inputs", i)
-        try:
-            annotation = model_path_type(Evidence, inp.path)
-        except KeyError as exc:
-            bad = exc.args[0]
-            prefix = inp.path.split(".")[: inp.path.split(".").index(bad)]
-            owner_fields = _owner_fields(".".join(prefix))
-            add("CP204", f"input `{inp.id}`: `{inp.path}` is not a field of the evidence (no `{bad}`)",
-                path + ("path",), did_you_mean(bad, owner_fields))
-            broken.add(inp.id)
-            continue
-        if not _type_ok(inp.type, annotation):
-            group = _model_fields(annotation)
-            if group:
-                add("CP205", f"input `{inp.id}`: evidence `{inp.path}` is a group of fields, not a value",
-                    path + ("path",), "name one of its fields, e.g. " + ", ".join(f"`{inp.path}.{f}`" for f in group[:3]))
-            else:
-                add("CP205", f"input `{inp.id}` is declared `{inp.type}` but evidence `{inp.path}` is {_describe(annotation)}",
-                    path + ("type",), f"declare it as `{_suggest_type(annotation)}`")
-            broken.add(inp.id)
-            continue
-        if inp.type == "scale":
-            if inp.scale is None:
-                add("CP205", f"input `{inp.id}` has `type: scale` but names no `scale`", path, "add `scale: <scale id>`")
-            elif inp.scale not in scales:
-                add("CP203", f"input `{inp.id}`: unknown scale `{inp.scale}`", path + ("scale",), did_you_mean(inp.scale, scales))
-            else:
-                evidence_values = _literal_values(annotation) or []
-                scale_values = {v.id for v in scales[inp.scale].values}
-                extra = [v for v in evidence_values if v not in scale_values]
-                if extra:
-                    add("CP207", f"input `{inp.id}`: evidence can be {', '.join(f'`{v}`' for v in extra)}, "
-                        f"which scale `{inp.scale}` does not list", path + ("scale",),
-                        "add those values to the scale (best to worst)")
-        elif inp.scale is not None:
-            add("CP205", f"input `{inp.id}` names a scale but is not `type: scale`", path + ("scale",))
+        spec = specs.get(inp.id)
+        if spec is not None and spec.kind == "derived" and inp.derive is not None and inp.derive.form == "count":
+            problems.extend(_check_count(inp.derive.count, ("inputs", i, "derive", "count"), specs, scales))
+        if spec is not None and inp.derive is not None and inp.derive.form == "count_events":
+            problems.extend(_check_query(inp.derive.count_events, ("inputs", i, "derive", "count_events"), specs,
+                                         event_kinds))
 
     # -- scales, bands, tables ----------------------------------------------
     for i, d in enumerate(pack.decisions):
@@ -212,14 +156,15 @@ def check_pack(pack: Pack) -> list[Problem]:
                     "add `scale:` naming the scale of its values")
 
         if isinstance(d, BandsDecision):
-            band_input = inputs.get(d.input)
-            if band_input is None:
+            band_input = specs.get(d.input)
+            if d.input not in inputs:
                 add("CP203", f"decision `{d.id}`: unknown input `{d.input}`", dpath + ("input",), did_you_mean(d.input, inputs))
-            elif band_input.type not in ("integer", "number") and d.input not in broken:
-                add("CP206", f"decision `{d.id}`: bands need a number, but input `{d.input}` is `{band_input.type}`", dpath + ("input",))
+            elif band_input is not None and band_input.type.base not in ("integer", "number"):
+                add("CP206", f"decision `{d.id}`: bands need a number, but input `{d.input}` is `{band_input.type.base}`",
+                    dpath + ("input",))
             for j, b in enumerate(d.bands):
                 check_value(b.value, dpath + ("bands", j, "value"))
-            integer = band_input is not None and band_input.type == "integer"
+            integer = band_input is not None and band_input.type.base == "integer"
             if d.input not in broken:
                 problems.extend(_check_bands(d, dpath, integer))
         else:
@@ -252,9 +197,9 @@ def check_pack(pack: Pack) -> list[Problem]:
         for leaf, lpath in walk_conditions(cond, cpath):
             if isinstance(leaf, CountEvents):
                 if leaf.count_events.input not in broken:
-                    problems.extend(_check_events(leaf, lpath, inputs))
+                    problems.extend(_check_query(leaf.count_events, lpath + ("count_events",), specs, event_kinds))
             elif not (set(_subject_inputs(leaf)) & broken):
-                problems.extend(_check_test(leaf, lpath, inputs, scales, pack, order, owner))
+                problems.extend(_check_test(leaf, lpath, specs, scales, pack, order, owner, broken))
 
     # -- outcomes -----------------------------------------------------------
     for i, o in enumerate(pack.outcomes):
@@ -272,6 +217,7 @@ def check_pack(pack: Pack) -> list[Problem]:
                     did_you_mean(o.due.from_, inputs) or "use `as_of` or the id of a date input")
             elif src.type != "date":
                 add("CP213", f"outcome `{o.id}`: `due.from` input `{src.id}` is `{src.type}`, not a date", ("outcomes", i, "due", "from"))
+
 
     # -- ladder deadlines that run from a date in the evidence ---------------
     for i, t in enumerate(pack.ladder.transitions if pack.ladder else []):
@@ -296,44 +242,22 @@ def _subject_inputs(test: Test) -> list[str]:
     return [subject] if kind == "input" else list(subject)
 
 
-def _model_fields(annotation: Any) -> list[str]:
-    from ._compile import _model_in
-
-    model = _model_in(annotation)
-    return list(model.model_fields) if model is not None else []
-
-
-def _owner_fields(prefix: str) -> list[str]:
-    from ._compile import _model_in
-
-    model: Any = Evidence if not prefix else _model_in(model_path_type(Evidence, prefix))
-    return list(model.model_fields) if model else []
-
-
-def _describe(annotation: Any) -> str:
-    values = _literal_values(annotation)
-    if values:
-        return "one of " + ", ".join(f"`{v}`" for v in values)
-    bases = _base_types(annotation)
-    if bases and all(isinstance(b, type) and issubclass(b, BaseModel) for b in bases):
-        return "a group of fields, not a value"
-    words = {int: "a whole number", float: "a number", bool: "true or false", str: "text", date: "a date",
-             list: "a list of events"}
-    return " or ".join(sorted(words.get(b, getattr(b, "__name__", str(b))) for b in bases))
-
-
-def _suggest_type(annotation: Any) -> str:
-    for kind in ("boolean", "integer", "number", "date", "events", "enum", "text"):
-        if _type_ok(kind, annotation):
-            return "scale` or `enum" if kind == "enum" else kind
-    return "a field that holds a value"
-
-
 def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
     out: list[Problem] = []
 
     def lower(b: Any) -> float:
         return float("-inf") if b.min is None else b.min
+
+    def covered_earlier(j: int, start: float) -> bool:
+        """Under `allow_overlaps`, whether a band listed before the previous one reaches ``start``."""
+        for e in d.bands[: j - 1] if d.allow_overlaps else ():
+            if e.max is None and e.below is None:
+                return True
+            if e.max is not None and ((e.max + 1 if integer else e.max) >= start):
+                return True
+            if e.below is not None and e.below >= start:
+                return True
+        return False
 
     for j in range(1, len(d.bands)):
         prev, cur = d.bands[j - 1], d.bands[j]
@@ -361,20 +285,20 @@ def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
                                 "or set `allow_overlaps: true` (the first band wins)"))
                 continue
             gap = (cur.min > prev.max + 1) if integer else (cur.min > prev.max)
-            if gap and not d.allow_gaps:
+            if gap and not d.allow_gaps and not covered_earlier(j, cur.min):
                 lo, hi = (prev.max + 1, cur.min - 1) if integer else (prev.max, cur.min)
-                what = (f"{_fmt(lo)} to {_fmt(hi)}" if integer else
-                        f"numbers between {_fmt(lo)} and {_fmt(hi)} (e.g. {_fmt((lo + hi) / 2)})")
+                what = (f"{_fmt(lo)} falls" if integer and lo == hi else f"{_fmt(lo)} to {_fmt(hi)} fall" if integer else
+                        f"numbers between {_fmt(lo)} and {_fmt(hi)} (e.g. {_fmt((lo + hi) / 2)}) fall")
                 hint = (f"start `{cur.id}` at {_fmt(prev.max + 1)}" if integer else
                         f"end `{prev.id}` with `below: {_fmt(cur.min)}` instead of `max`")
-                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: {what} fall in no band",
+                out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: {what} in no band",
                             dpath + ("bands", j, "min"), hint + ", or set `allow_gaps: true`"))
         else:
             assert prev.below is not None
             if cur.min < prev.below and not d.allow_overlaps:
                 out.append(("CP209", f"decision `{d.id}`: bands `{prev.id}` and `{cur.id}` overlap below {_fmt(prev.below)}",
                             dpath + ("bands", j, "min"), f"start `{cur.id}` at {_fmt(prev.below)}"))
-            elif cur.min > prev.below and not d.allow_gaps:
+            elif cur.min > prev.below and not d.allow_gaps and not covered_earlier(j, cur.min):
                 out.append(("CP208", f"decision `{d.id}`: gap between bands `{prev.id}` and `{cur.id}`: "
                             f"{_fmt(prev.below)} up to {_fmt(cur.min)} fall in no band",
                             dpath + ("bands", j, "min"), f"start `{cur.id}` at {_fmt(prev.below)}, or set `allow_gaps: true`"))
@@ -382,24 +306,27 @@ def _check_bands(d: BandsDecision, dpath: Path, integer: bool) -> list[Problem]:
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    if isinstance(x, int):
+        # a bound past the float range (or past Python's digit limit) must not crash the message
+        if abs(x) < 10**21:
+            return str(x)
+        return f"{'-' if x < 0 else ''}about 10^{math.floor(math.log10(abs(x)))}"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e21 else str(x)
 
 
-def _check_events(leaf: CountEvents, path: Path, inputs: dict[str, Any]) -> list[Problem]:
+def _check_query(q: Any, qpath: Path, specs: dict[str, InputSpec], event_kinds: set[str]) -> list[Problem]:
     out: list[Problem] = []
-    q = leaf.count_events
-    qpath = path + ("count_events",)
-    inp = inputs.get(q.input)
-    if inp is None:
-        out.append(("CP203", f"unknown input `{q.input}`", qpath + ("input",), did_you_mean(q.input, inputs)))
-    elif inp.type != "events":
-        out.append(("CP206", f"`count_events` needs an `events` input, `{q.input}` is `{inp.type}`", qpath + ("input",), None))
+    spec = specs.get(q.input)
+    if spec is None:
+        out.append(("CP203", f"unknown input `{q.input}`", qpath + ("input",), did_you_mean(q.input, specs)))
+    elif spec.type.base != "events":
+        out.append(("CP206", f"`count_events` needs an `events` input, `{q.input}` is `{spec.type.base}`", qpath + ("input",), None))
     for j, k in enumerate(q.kinds):
-        if k not in EVENT_KINDS:
-            out.append(("CP207", f"`{k}` is not a kind of event", qpath + ("kinds", j), did_you_mean(k, EVENT_KINDS)))
+        if k not in event_kinds:
+            out.append(("CP207", f"`{k}` is not a kind of event", qpath + ("kinds", j),
+                        did_you_mean(k, event_kinds) or "declare a kind of your own under `event_kinds:`"))
     for j, t in enumerate(q.where):
-        annotation = Event.model_fields[t.field].annotation
-        allowed = _literal_values(annotation)
+        vt = event_field_type(t.field)
         # The model holds exactly one of `is`, `in` (non-empty) or `at_least`.
         values: list[Scalar | None]
         if t.is_ is not None:
@@ -409,28 +336,44 @@ def _check_events(leaf: CountEvents, path: Path, inputs: dict[str, Any]) -> list
         else:
             values = [t.at_least]
         for v in values:
-            if allowed is not None and v not in allowed:
+            if vt.values is not None and v not in vt.values:
                 out.append(("CP207", f"event field `{t.field}` cannot be `{v}`", qpath + ("where", j),
-                            did_you_mean(str(v), [str(a) for a in allowed])))
-            elif allowed is None and not _fits(v, annotation):
-                out.append(("CP206", f"event field `{t.field}` is {_describe(annotation)}, not `{v}`", qpath + ("where", j), None))
+                            did_you_mean(str(v), [str(a) for a in vt.values])))
+            elif vt.values is None and not _fits(v, vt.base):
+                out.append(("CP206", f"event field `{t.field}` is {vt.describe()}, not `{v}`", qpath + ("where", j), None))
     return out
 
 
-def _fits(value: Any, annotation: Any) -> bool:
-    bases = _base_types(annotation)
-    if bool in bases:
+def _fits(value: Any, base: str) -> bool:
+    if base == "boolean":
         return isinstance(value, bool)
-    if int in bases:
+    if base == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
+    if base == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     return isinstance(value, str)
 
 
-def _check_test(test: Test, path: Path, inputs: dict[str, Any], scales: dict[str, Any], pack: Pack,
-                order: dict[str, int], owner: str | None) -> list[Problem]:
+def _check_count(count: Any, path: Path, specs: dict[str, InputSpec], scales: dict[str, Any]) -> list[Problem]:
+    out: list[Problem] = []
+    op, arg = count.operator
+    names = []
+    for k, n in enumerate(count.of):
+        spec = specs.get(n)
+        if spec is None:
+            continue  # reported with the derived input itself
+        names.append((n, spec))
+    for n, spec in names:
+        out.extend(_check_op(n, spec, op, arg, path + (op,), scales, specs))
+    return out
+
+
+def _check_test(test: Test, path: Path, specs: dict[str, InputSpec], scales: dict[str, Any], pack: Pack,
+                order: dict[str, int], owner: str | None, broken: set[str]) -> list[Problem]:
     out: list[Problem] = []
     kind, subject = test.subject
     op, arg = test.operator
+    names: list[tuple[str, InputSpec]] = []
     if kind == "decision":
         if subject not in order:
             return [("CP203", f"unknown decision `{subject}`", path + ("decision",), did_you_mean(subject, order))]
@@ -438,63 +381,99 @@ def _check_test(test: Test, path: Path, inputs: dict[str, Any], scales: dict[str
             return [("CP211", f"decision `{owner}` reads decision `{subject}`, which is not decided before it",
                      path + ("decision",), "a decision may only read decisions listed above it")]
         d = pack.decision(subject)
-        type_, scale = ("scale", d.scale) if d.scale else ("number", None)
-        names = [(subject, type_, scale)]
+        if d.scale and d.scale in scales:
+            vt = _ValueType("scale", tuple(v.id for v in scales[d.scale].values))
+        else:
+            vt = _ValueType("number")
+        names.append((subject, InputSpec(subject, "derived", vt, "", "", scale=d.scale)))
+        if isinstance(arg, InputRef):
+            return [("CP206", "a decision is compared with values, not with another input", path + (op,), None)]
     else:
-        names = []
         for k, n in enumerate([subject] if kind == "input" else subject):
             spath = path + (kind,) if kind == "input" else path + (kind, k)
-            inp = inputs.get(n)
-            if inp is None:
-                out.append(("CP203", f"unknown input `{n}`", spath, did_you_mean(n, inputs) or "declare it under `inputs:`"))
+            spec = specs.get(n)
+            if spec is None:
+                if n not in {i.id for i in pack.inputs}:
+                    out.append(("CP203", f"unknown input `{n}`", spath, did_you_mean(n, specs) or "declare it under `inputs:`"))
                 continue
-            names.append((n, inp.type, inp.scale))
-    opkey = "is" if op == "is" else ("in" if op == "in" else op)
-    opath = path + (opkey,)
-    for n, type_, scale in names:
+            names.append((n, spec))
+    opath = path + (op,)
+    for n, spec in names:
         if op == "known":
             continue
-        if type_ == "events":
-            out.append(("CP206", f"`{n}` is a list of events: test it with `count_events`", opath, None))
-        elif op in NUMERIC_OPS and type_ not in ("integer", "number"):
-            hint = "use `worse_than`, `no_better_than`, `better_than` or `no_worse_than` on a scale" if type_ == "scale" else None
-            out.append(("CP206", f"`{op}` compares numbers, but `{n}` is `{type_}`", opath, hint))
-        elif op in SCALE_OPS and type_ != "scale":
-            hint = "use `at_least`, `at_most`, `above` or `below` on numbers" if type_ in ("integer", "number") else None
-            out.append(("CP206", f"`{op}` compares positions on a scale, but `{n}` is `{type_}`", opath, hint))
-        elif op in SCALE_OPS and scale in scales and not scales[scale].ordered:
-            out.append(("CP216", f"`{op}` needs an ordered scale, `{scale}` is unordered", opath, None))
-        elif op in NUMERIC_OPS and not isinstance(arg, (int, float)) or (op in NUMERIC_OPS and isinstance(arg, bool)):
-            out.append(("CP206", f"`{op}` compares numbers, so give it a number, not `{arg}`", opath, None))
-        elif op in DATE_OPS and type_ != "date":
-            out.append(("CP206", f"`{op}` compares dates, but `{n}` is `{type_}`", opath, None))
-        else:
-            out.extend(_check_operand(n, type_, scale, op, arg, opath, scales, inputs))
+        out.extend(_check_op(n, spec, op, arg, opath, scales, specs, broken))
     return out
 
 
-def _check_operand(name: str, type_: str, scale: str | None, op: str, arg: Any, path: Path,
-                   scales: dict[str, Any], inputs: dict[str, Any]) -> list[Problem]:
+def _check_op(n: str, spec: InputSpec, op: str, arg: Any, opath: Path, scales: dict[str, Any],
+              specs: dict[str, InputSpec], broken: set[str] = frozenset()) -> list[Problem]:  # type: ignore[assignment]
+    type_ = spec.type.base
+    scale = spec.scale
+    if type_ == "events":
+        return [("CP206", f"`{n}` is a list of events: test it with `count_events`", opath, None)]
+    if type_ == "list":
+        return [("CP206", f"`{n}` is a list: count its items with `derive: {{count: ...}}` or test it with `known`", opath, None)]
+    if isinstance(arg, InputRef):
+        return _check_ref(n, spec, op, arg, opath, specs, broken)
+    if op in NUMERIC_OPS and type_ not in ("integer", "number"):
+        hint = "use `worse_than`, `no_better_than`, `better_than` or `no_worse_than` on a scale" if type_ == "scale" else (
+            "compare two dates with `{input: other}` as the operand, or use `within` / `older_than`" if type_ == "date" else None)
+        return [("CP206", f"`{op}` compares numbers, but `{n}` is `{type_}`", opath, hint)]
+    if op in SCALE_OPS and type_ != "scale":
+        hint = "use `at_least`, `at_most`, `above` or `below` on numbers" if type_ in ("integer", "number") else None
+        return [("CP206", f"`{op}` compares positions on a scale, but `{n}` is `{type_}`", opath, hint)]
+    if op in SCALE_OPS and scale in scales and not scales[scale].ordered:
+        return [("CP216", f"`{op}` needs an ordered scale, `{scale}` is unordered", opath, None)]
+    if op in NUMERIC_OPS and (not isinstance(arg, (int, float)) or isinstance(arg, bool)):
+        return [("CP206", f"`{op}` compares numbers, so give it a number, not `{arg}`", opath, None)]
+    if op in DATE_OPS:
+        if type_ != "date":
+            return [("CP206", f"`{op}` compares dates, but `{n}` is `{type_}`", opath, None)]
+        return []
+    return _check_operand(n, spec, arg, opath, scales)
+
+
+def _check_ref(n: str, spec: InputSpec, op: str, ref: InputRef, opath: Path, specs: dict[str, InputSpec],
+               broken: set[str]) -> list[Problem]:
+    other = specs.get(ref.input)
+    if other is None:
+        if ref.input in broken:
+            return []
+        return [("CP203", f"unknown input `{ref.input}`", opath + ("input",), did_you_mean(ref.input, specs))]
+    if op not in REF_OPS:
+        return [("CP206", f"`{op}` does not compare two inputs", opath,
+                 "compare inputs with `is`, `is_not`, `at_least`, `at_most`, `above`, `below` or a scale comparison")]
+    a, b = spec.type.base, other.type.base
+    numeric = {"integer", "number"}
+    same = (a == b) or (a in numeric and b in numeric)
+    if a in ("scale", "enum") and same:
+        same = spec.type.values == other.type.values and (a != "scale" or spec.scale == other.scale)
+    if not same:
+        return [("CP206", f"`{n}` ({a}) and `{ref.input}` ({b}) cannot be compared", opath, "compare inputs of one type")]
+    if op in NUMERIC_OPS and a not in numeric | {"date"}:
+        return [("CP206", f"`{op}` compares numbers or dates, but `{n}` is `{a}`", opath, None)]
+    if op in SCALE_OPS and a != "scale":
+        return [("CP206", f"`{op}` compares positions on a scale, but `{n}` is `{a}`", opath, None)]
+    return []
+
+
+def _check_operand(name: str, spec: InputSpec, arg: Any, path: Path, scales: dict[str, Any]) -> list[Problem]:
     values = arg if isinstance(arg, list) else [arg]
     out: list[Problem] = []
-    if op in DATE_OPS:
-        return out
+    type_ = spec.type.base
     for v in values:
-        if type_ == "scale" and scale in scales:
-            allowed = [x.id for x in scales[scale].values]
+        if type_ in ("scale", "enum"):
+            allowed = list(spec.type.values or ())
             if v not in allowed:
-                out.append(("CP207", f"`{v}` is not a value of scale `{scale}` (read by `{name}`)", path, did_you_mean(str(v), allowed)))
-        elif type_ == "enum":
-            annotation = model_path_type(Evidence, inputs[name].path)
-            allowed = _literal_values(annotation) or []
-            if v not in allowed:
-                out.append(("CP207", f"`{v}` is not a value `{name}` can take", path, did_you_mean(str(v), [str(a) for a in allowed])))
+                what = f"a value of scale `{spec.scale}` (read by `{name}`)" if type_ == "scale" else f"a value `{name}` can take"
+                out.append(("CP207", f"`{v}` is not {what}", path, did_you_mean(str(v), [str(a) for a in allowed])))
         elif type_ in ("integer", "number") and (isinstance(v, bool) or not isinstance(v, (int, float))):
             out.append(("CP206", f"`{name}` is a number, so compare it with a number, not `{v}`", path, None))
         elif type_ == "boolean" and not isinstance(v, bool):
             out.append(("CP206", f"`{name}` is true or false, not `{v}`", path, "write `true` or `false`"))
         elif type_ == "date":
-            out.append(("CP206", f"compare date `{name}` with `within` or `older_than`", path, None))
+            out.append(("CP206", f"compare date `{name}` with `within` or `older_than`, or with another date input",
+                        path, "e.g. `{input: " + name + ", at_most: {input: other_date}}`"))
         elif type_ == "text" and not isinstance(v, str):
             out.append(("CP206", f"`{name}` is text, so compare it with text, not `{v}`", path, f"write `\"{v}\"`"))
     return out

@@ -9,22 +9,29 @@ the gaps it met, so what is left names exactly the evidence the outcome depends 
 
 from __future__ import annotations
 
+import calendar as _calendar
+import itertools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel
 
 from ._time import Calendar, Duration, add, subtract, window_start
+from ._vocabulary import InputSpec, event_field_type, resolve_inputs
+from .errors import Diagnostic, EvaluationError
 from .evidence import Evidence
 from .models import (
+    MONTHS,
     AllOf,
     AnyOf,
     BandsDecision,
     CountEvents,
     EventTest,
+    InputRef,
     NotOf,
     Pack,
     TableDecision,
@@ -32,6 +39,14 @@ from .models import (
 )
 
 Tri = bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A whole number known only to lie between ``lo`` and ``hi`` (a count with unknown members)."""
+
+    lo: int
+    hi: int
 
 
 @dataclass(slots=True)
@@ -47,30 +62,46 @@ class Ctx:
     partial: dict[str, list[Any]] = field(default_factory=dict)
     trace: list[tuple[str, str, Tri]] = field(default_factory=list)
     windows: dict[Duration, date] = field(default_factory=dict)
+    limits: dict[Duration, date] = field(default_factory=dict)
+    derived: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
+    judged: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Professional-judgement flags of each decision decided so far, inherited by rows that read it."""
+    overrides: dict[str, Any] | None = None
+    """Values put in place of missing inputs, to ask what the evidence would decide if they were known."""
+    reads: dict[str, Any] = field(default_factory=dict)
+    """Each input read so far, as the evidence gives it (rows read the same inputs again and again)."""
+    counts: dict[int, tuple[tuple[int, int] | None, tuple[str, ...]]] = field(default_factory=dict)
+    """Each event query counted so far, with the missing evidence it recorded."""
+    out_of_scope: list[str] = field(default_factory=list)
+    """The scope rules that hold (each with its reason and clause): then no decision is made."""
 
 
 Cond = Callable[[Ctx], Tri]
-Getter = Callable[[Evidence], Any]
+_QUERY_IDS = itertools.count()
+Reader = Callable[[Ctx], Any]
+"""Reads one input: its value, ``None`` when not known (the missing inputs are then already
+recorded in ``ctx.missing``) or a :class:`Range` (likewise recorded)."""
 
 
-def make_getter(path: str) -> Getter:
-    """Read a dotted path of declared model fields; ``None`` anywhere on the way means not known."""
-    steps = [operator.attrgetter(p) for p in path.split(".")]
+def _step(obj: Any, name: str) -> Any:
+    if isinstance(obj, BaseModel):
+        return getattr(obj, name, None)
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return None
+
+
+def make_getter(path: str) -> Callable[[Any], Any]:
+    """Read a dotted path of a record (models or plain mappings); ``None`` anywhere means not known."""
+    steps = path.split(".")
     if len(steps) == 1:
-        return steps[0]
-    if len(steps) == 2:
-        a, b = steps
-
-        def get2(ev: Any) -> Any:
-            v = a(ev)
-            return None if v is None else b(v)
-
-        return get2
+        only = steps[0]
+        return lambda ev: _step(ev, only)
 
     def get(ev: Any) -> Any:
         v = ev
-        for step in steps:
-            v = step(v)
+        for name in steps:
+            v = _step(v, name)
             if v is None:
                 return None
         return v
@@ -78,16 +109,202 @@ def make_getter(path: str) -> Getter:
     return get
 
 
+def _round(value: Fraction, mode: str | None, places: int) -> int | float | Fraction:
+    if mode is None:
+        return value
+    scale = 10 ** places
+    x = value * scale
+    if mode == "down":
+        n = x.numerator // x.denominator
+    elif mode == "up":
+        n = -((-x.numerator) // x.denominator)
+    elif mode == "half_up":  # nearest, halves away from zero
+        y = abs(x) + Fraction(1, 2)
+        n = y.numerator // y.denominator
+        n = -n if x < 0 else n
+    else:  # half_even
+        n = round(x)
+    return n if places == 0 else n / scale
+
+
+def _number(value: Fraction | int | float) -> int | float:
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    return value
+
+
 class Compiler:
     """Turns pack conditions into closures. Assumes the pack passed :mod:`carepolicy._check`."""
 
-    def __init__(self, pack: Pack, calendar: Calendar) -> None:
+    def __init__(self, pack: Pack, calendar: Calendar, specs: dict[str, InputSpec] | None = None) -> None:
         self.pack = pack
         self.calendar = calendar
         self.inputs = {i.id: i for i in pack.inputs}
         self.scales = {s.id: s for s in pack.scales}
-        self.getters: dict[str, Getter] = {i.id: make_getter(i.path) for i in pack.inputs}
+        self.specs = specs if specs is not None else resolve_inputs(pack)[0]
         self.decision_scale = {d.id: d.scale for d in pack.decisions}
+        self.read: dict[str, Reader] = {}
+        for inp in pack.inputs:  # derived inputs come after what they read (the checker refused cycles)
+            self._reader(inp.id)
+
+    # -- reading inputs -----------------------------------------------------
+    def _reader(self, name: str) -> Reader:
+        found = self.read.get(name)
+        if found is not None:
+            return found
+        spec = self.specs[name]
+        if spec.kind == "derived":
+            reader = self._derived(name, self.inputs[name].derive)
+        else:
+            get = make_getter(spec.evidence_path)
+
+            def reader(ctx: Ctx, get: Callable[[Any], Any] = get, name: str = name) -> Any:
+                reads = ctx.reads
+                if name in reads:
+                    v = reads[name]
+                else:
+                    v = reads[name] = get(ctx.evidence)
+                if v is None:
+                    over = ctx.overrides
+                    if over is not None and name in over:
+                        return over[name]
+                    ctx.missing.append(name)
+                return v
+
+        self.read[name] = reader
+        return reader
+
+    def value(self, name: str, ctx: Ctx) -> Any:
+        """The value of an input for a context, without recording anything as missing."""
+        mark = len(ctx.missing)
+        v = self.read[name](ctx)
+        del ctx.missing[mark:]
+        return None if isinstance(v, Range) else v
+
+    def _derived(self, name: str, d: Any) -> Reader:
+        compute = self._compute(name, d)
+
+        def reader(ctx: Ctx) -> Any:
+            hit = ctx.derived.get(name)
+            if hit is None:
+                mark = len(ctx.missing)
+                v = compute(ctx)
+                hit = ctx.derived[name] = (v, tuple(ctx.missing[mark:]))
+                return v
+            ctx.missing.extend(hit[1])
+            return hit[0]
+
+        return reader
+
+    def _compute(self, name: str, d: Any) -> Reader:
+        form = d.form
+        if form == "count":
+            return self._count_inputs(d.count)
+        if form == "count_events":
+            query = self._event_counter(d.count_events)
+
+            def count_events(ctx: Ctx) -> Any:
+                bounds = query(ctx)
+                if bounds is None:
+                    return None
+                lo, hi = bounds
+                return lo if lo == hi else Range(lo, hi)
+
+            return count_events
+        if form == "days_between":
+            first, second = (self._reader(x) for x in d.days_between)
+
+            def days(ctx: Ctx) -> Any:
+                a, b = first(ctx), second(ctx)
+                return None if a is None or b is None else (b - a).days
+
+            return days
+        if form == "date":
+            base = self._reader(d.date)
+            duration, sign = (d.plus, 1) if d.plus is not None else (d.minus, -1)
+            shift = add if sign > 0 else subtract
+            calendar = self.calendar
+
+            def shifted(ctx: Ctx) -> Any:
+                v = base(ctx)
+                if v is None:
+                    return None
+                try:
+                    return shift(v, duration, calendar)
+                except (ValueError, OverflowError):
+                    raise _evaluation_error(name, f"`{d.date}` {'plus' if sign > 0 else 'minus'} {duration} "
+                                            f"from {v.isoformat()} is outside the calendar") from None
+
+            return shifted
+        arithmetic = d.arithmetic()
+        assert arithmetic is not None
+        calc = self._arithmetic(name, arithmetic)
+        mode, places = d.round, d.places
+
+        def arith(ctx: Ctx) -> Any:
+            v = calc(ctx)
+            return None if v is None else _number(_round(v, mode, places))
+
+        return arith
+
+    def _arithmetic(self, name: str, node: Any) -> Callable[[Ctx], Fraction | None]:
+        form, operands = node.form
+        parts: list[Callable[[Ctx], Fraction | None]] = []
+        for op in operands:
+            if isinstance(op, str):
+                read = self._reader(op)
+
+                def part(ctx: Ctx, read: Reader = read) -> Fraction | None:
+                    v = read(ctx)
+                    return None if v is None or isinstance(v, Range) else Fraction(v)
+
+                parts.append(part)
+            elif isinstance(op, (int, float)):
+                parts.append(_constant(Fraction(op)))
+            else:
+                parts.append(self._arithmetic(name, op))
+        if_zero = None if node.if_zero is None else Fraction(node.if_zero)
+
+        def calc(ctx: Ctx) -> Fraction | None:
+            values = [p(ctx) for p in parts]  # every operand is read, so every missing one is named
+            if any(v is None for v in values):
+                return None
+            nums: list[Fraction] = values  # type: ignore[assignment]
+            if form == "sum":
+                return sum(nums, Fraction(0))
+            if form == "difference":
+                return nums[0] - nums[1]
+            if form == "product":
+                out = Fraction(1)
+                for v in nums:
+                    out *= v
+                return out
+            if nums[1] == 0:
+                if if_zero is not None:
+                    return if_zero
+                raise _evaluation_error(name, "division by zero: the divisor is 0 for this provider",
+                                        "declare `if_zero:` with the value the document implies")
+            return nums[0] / nums[1]
+
+        return calc
+
+    def _count_inputs(self, count: Any) -> Reader:
+        readers = [(n, self._reader(n)) for n in count.of]
+        test = Test.model_validate({"input": count.of[0], **{("is" if k == "is" else "in" if k == "in" else k): v
+                                                            for k, v in count.operators()}})
+        pred = self.predicate(test)
+
+        def counted(ctx: Ctx) -> Any:
+            known = unknown = 0
+            for _, read in readers:
+                v = read(ctx)
+                if v is None or isinstance(v, Range):
+                    unknown += 1
+                elif pred(v):
+                    known += 1
+            return known if unknown == 0 else Range(known, known + unknown)
+
+        return counted
 
     # -- ranks -----------------------------------------------------------
     def rank_of(self, scale_id: str | None) -> dict[Any, int] | None:
@@ -147,35 +364,46 @@ class Compiler:
         op, arg = test.operator
         if kind == "decision":
             return self._decision_test(subject, test)
-        if kind == "input":
-            names = [subject]
-        else:
-            names = list(subject)
-        getters = [self.getters[n] for n in names]
+        names = [subject] if kind == "input" else list(subject)
+        readers = [self.read[n] for n in names]
         if op == "known":
             want = bool(arg)
-            leaf_known: list[Cond] = [
-                (lambda g: (lambda ctx: (g(ctx.evidence) is not None) == want))(g) for g in getters
-            ]
-            return _quantify(kind, leaf_known)
+
+            def known_leaf(read: Reader) -> Cond:
+                def check(ctx: Ctx) -> Tri:
+                    mark = len(ctx.missing)
+                    v = read(ctx)
+                    del ctx.missing[mark:]
+                    return (v is not None and not isinstance(v, Range)) == want
+
+                return check
+
+            return _quantify(kind, [known_leaf(r) for r in readers])
         if op in ("within", "older_than"):
             duration: Duration = arg
-            leaves = [self._date_test(n, g, duration, op == "within") for n, g in zip(names, getters)]
+            leaves = [self._date_test(r, duration, op == "within") for r in readers]
             return _quantify(kind, leaves)
+        if isinstance(arg, InputRef):
+            other = self.read[arg.input]
+            rank = self.rank_of(self.subject_scale(test))
+            return _quantify(kind, [_compare_leaf(r, other, op, rank) for r in readers])
         pred = self.predicate(test)
-        leaves = [_leaf(n, g, pred) for n, g in zip(names, getters)]
+        ranged = _range_predicate(op, arg)
+        leaves = [_leaf(r, pred, ranged) for r in readers]
         return _quantify(kind, leaves)
 
-    def _date_test(self, name: str, get: Getter, duration: Duration, within: bool) -> Cond:
+    def _date_test(self, read: Reader, duration: Duration, within: bool) -> Cond:
         calendar = self.calendar
 
         def check(ctx: Ctx) -> Tri:
-            v = get(ctx.evidence)
+            v = read(ctx)
             if v is None:
-                ctx.missing.append(name)
                 return None
-            limit = subtract(ctx.as_of, duration, calendar)
-            return (v > limit) if within else (v <= limit)
+            limit = ctx.limits.get(duration)
+            if limit is None:
+                limit = ctx.limits[duration] = subtract(ctx.as_of, duration, calendar)
+            # a window ends on the as-of date: a date after it is not within the last `duration`
+            return (limit < v <= ctx.as_of) if within else (v <= limit)
 
         return check
 
@@ -185,14 +413,14 @@ class Compiler:
             want = bool(arg)
             return lambda ctx: (ctx.values.get(decision_id) is not None) == want
         pred = self.predicate(test)
-        # A collected decision only gains values as evidence arrives, so a value already
-        # collected settles `is`/`in` even while other rows are open.
-        positive = op in ("is", "in")
+        # A collected decision only gains values as evidence arrives, and a test on one holds
+        # when a collected value passes it, so a value already collected settles the test
+        # even while other rows are open (found by the reference evaluator: this was `is`/`in` only).
 
         def check(ctx: Ctx) -> Tri:
             v = ctx.values.get(decision_id)
             if v is None:
-                if positive and any(pred(x) for x in ctx.partial.get(decision_id, ())):
+                if any(pred(x) for x in ctx.partial.get(decision_id, ())):
                     return True
                 if decision_id in ctx.unsettled:
                     ctx.missing.extend(ctx.unsettled[decision_id])
@@ -205,20 +433,67 @@ class Compiler:
         return check
 
     def count_events(self, cond: CountEvents) -> Cond:
+        counter = self._event_counter(cond.count_events)
+        at_least, at_most = cond.at_least, cond.at_most
         q = cond.count_events
+        label = f"{q.input}[{'/'.join(sorted(q.kinds))}]"
+
+        def check(ctx: Ctx) -> Tri:
+            mark = len(ctx.missing)
+            bounds = counter(ctx)
+            if bounds is None:
+                return None
+            lo, hi = bounds
+            if at_least is not None:
+                if lo >= at_least:
+                    del ctx.missing[mark:]
+                    return True
+                if hi < at_least:
+                    del ctx.missing[mark:]
+                    return False
+            else:
+                assert at_most is not None
+                if hi <= at_most:
+                    del ctx.missing[mark:]
+                    return True
+                if lo > at_most:
+                    del ctx.missing[mark:]
+                    return False
+            if len(ctx.missing) == mark:
+                ctx.missing.append(label)
+            return None
+
+        return check
+
+    def _event_counter(self, q: Any) -> Callable[[Ctx], tuple[int, int] | None]:
+        """How many events match a query, at least and at most (unknown fields widen the range).
+
+        Returns ``None`` when the events are not known at all; a range that is not a single
+        number records the query as missing evidence.
+        """
         name = q.input
-        get = self.getters[name]
+        read = self.read[name]
         kinds = frozenset(q.kinds)
         within = q.within
         calendar = self.calendar
         filters = [self._event_filter(t) for t in q.where]
         group = operator.attrgetter(q.group_by) if q.group_by else None
-        at_least, at_most = cond.at_least, cond.at_most
+        label = f"{name}[{'/'.join(sorted(kinds))}]"
+        key = next(_QUERY_IDS)
 
-        def check(ctx: Ctx) -> Tri:
-            events = get(ctx.evidence)
+        def count(ctx: Ctx) -> tuple[int, int] | None:
+            memo = ctx.counts.get(key)
+            if memo is not None:  # counted already in this evaluation: the same answer, the same gaps
+                ctx.missing.extend(memo[1])
+                return memo[0]
+            mark = len(ctx.missing)
+            found = tally(ctx)
+            ctx.counts[key] = (found, tuple(ctx.missing[mark:]))
+            return found
+
+        def tally(ctx: Ctx) -> tuple[int, int] | None:
+            events = read(ctx)
             if events is None:
-                ctx.missing.append(name)
                 return None
             start = None
             if within is not None:
@@ -228,6 +503,7 @@ class Compiler:
             as_of = ctx.as_of
             known: dict[Any, int] = {}
             maybe: dict[Any, int] = {}
+            sure_floating = 0  # events that surely match but whose group is not known
             for e in events:
                 if e.kind not in kinds or e.date > as_of or (start is not None and e.date < start):
                     continue
@@ -246,24 +522,17 @@ class Compiler:
                     known[key] = known.get(key, 0) + 1
                 else:
                     maybe[key] = maybe.get(key, 0) + 1
+                    sure_floating += verdict is True
             floating = maybe.pop(None, 0)  # events whose group is not known could join any group
-            lo = max(known.values(), default=0)
+            # at fewest, each surely matching event of an unknown group is alone in a group of its own
+            # (found by the reference evaluator: such events were left out of the lower bound)
+            lo = max(max(known.values(), default=0), 1 if sure_floating else 0)
             hi = max((known.get(k, 0) + maybe.get(k, 0) for k in set(known) | set(maybe)), default=0) + floating
-            if at_least is not None:
-                if lo >= at_least:
-                    return True
-                if hi < at_least:
-                    return False
-            else:
-                assert at_most is not None
-                if hi <= at_most:
-                    return True
-                if lo > at_most:
-                    return False
-            ctx.missing.append(f"{name}[{'/'.join(sorted(kinds))}]")
-            return None
+            if hi != lo:
+                ctx.missing.append(label)
+            return lo, hi
 
-        return check
+        return count
 
     def _event_filter(self, t: EventTest) -> Callable[[Any], Tri]:
         get = operator.attrgetter(t.field)
@@ -273,7 +542,8 @@ class Compiler:
         if t.in_ is not None:
             members = frozenset(t.in_)
             return lambda e: None if (v := get(e)) is None else v in members
-        order = _event_field_order(t.field)
+        values = event_field_type(t.field).values
+        order = list(values) if values is not None and all(isinstance(v, str) for v in values) else None
         if order is not None:
             bound = order.index(t.at_least)
             return lambda e: None if (v := get(e)) is None else order.index(v) >= bound
@@ -281,28 +551,91 @@ class Compiler:
         return lambda e: None if (v := get(e)) is None else v >= threshold
 
 
-def _event_field_order(field_name: str) -> list[Any] | None:
-    from typing import get_args
-
-    from .evidence import Event
-
-    annotation = Event.model_fields[field_name].annotation
-    for arg in get_args(annotation):
-        values = get_args(arg)
-        if values and all(isinstance(v, str) for v in values):
-            return list(values)
-    return None
-
-
-def _leaf(name: str, get: Getter, pred: Callable[[Any], bool]) -> Cond:
+def _leaf(read: Reader, pred: Callable[[Any], bool], ranged: Callable[[Range], Tri]) -> Cond:
     def leaf(ctx: Ctx) -> Tri:
-        v = get(ctx.evidence)
+        mark = len(ctx.missing)
+        v = read(ctx)
         if v is None:
-            ctx.missing.append(name)
             return None
+        if type(v) is Range:
+            r = ranged(v)
+            if r is not None:
+                del ctx.missing[mark:]
+            return r
         return pred(v)
 
     return leaf
+
+
+def _range_predicate(op: str, arg: Any) -> Callable[[Range], Tri]:
+    """A test on a number known only to lie in ``[lo, hi]``: settled when every value there agrees."""
+    if op in ("at_least", "at_most", "above", "below"):
+        cmp = {"at_least": operator.ge, "at_most": operator.le, "above": operator.gt, "below": operator.lt}[op]
+
+        def monotone(r: Range) -> Tri:
+            a, b = cmp(r.lo, arg), cmp(r.hi, arg)
+            return a if a == b else None
+
+        return monotone
+    if op in ("is", "is_not", "in", "not_in"):
+        members = {arg} if op in ("is", "is_not") else set(arg)
+        positive = op in ("is", "in")
+
+        def membership(r: Range) -> Tri:
+            inside = [m for m in members if isinstance(m, (int, float)) and not isinstance(m, bool) and r.lo <= m <= r.hi]
+            if not inside:
+                return not positive
+            if len(inside) == r.hi - r.lo + 1 and all(float(m).is_integer() for m in inside):
+                return positive
+            return None
+
+        return membership
+    return lambda r: None
+
+
+def _interval(v: Any, rank: dict[Any, int] | None) -> tuple[Any, Any]:
+    if isinstance(v, Range):
+        return v.lo, v.hi
+    if rank is not None:
+        return rank[v], rank[v]
+    return v, v
+
+
+def _compare_leaf(read: Reader, other: Reader, op: str, rank: dict[Any, int] | None) -> Cond:
+    """A test of one input against another (``{input: a, at_most: {input: b}}``)."""
+
+    def check(ctx: Ctx) -> Tri:
+        mark = len(ctx.missing)
+        a, b = read(ctx), other(ctx)
+        if a is None or b is None:
+            return None
+        (alo, ahi), (blo, bhi) = _interval(a, rank), _interval(b, rank)
+        result: Tri
+        if op in ("at_least", "no_better_than"):
+            result = True if alo >= bhi else False if ahi < blo else None
+        elif op in ("at_most", "no_worse_than"):
+            result = True if ahi <= blo else False if alo > bhi else None
+        elif op in ("above", "worse_than"):
+            result = True if alo > bhi else False if ahi <= blo else None
+        elif op in ("below", "better_than"):
+            result = True if ahi < blo else False if alo >= bhi else None
+        else:
+            same = True if (alo == ahi == blo == bhi) else False if (ahi < blo or bhi < alo) else None
+            result = same if op == "is" or same is None else not same
+        if result is not None:
+            del ctx.missing[mark:]
+        return result
+
+    return check
+
+
+def _constant(value: Fraction) -> Callable[[Ctx], Fraction | None]:
+    return lambda ctx: value
+
+
+def _evaluation_error(input_id: str, message: str, hint: str | None = None) -> EvaluationError:
+    return EvaluationError(f"input `{input_id}` cannot be computed", [Diagnostic(
+        code="CP410", message=f"input `{input_id}`: {message}", path=f"inputs.{input_id}", hint=hint)])
 
 
 def _quantify(kind: str, leaves: list[Cond]) -> Cond:
@@ -365,27 +698,50 @@ class Outcome:
 DecisionFn = Callable[[Ctx], Outcome]
 
 
+def match_band(bands: Sequence[Any], x: Any) -> Any | None:
+    """The first band listed whose bounds hold ``x`` (``min``/``max`` inclusive, ``below`` exclusive), or ``None``.
+
+    The one reading of bands: evaluation and :func:`carepolicy.testing.boundaries` both use it
+    (the first band wins where ``allow_overlaps`` lets bands overlap).
+    """
+    for b in bands:
+        if (b.min is None or x >= b.min) and (b.max is None or x <= b.max) and (b.below is None or x < b.below):
+            return b
+    return None
+
+
 def compile_bands(c: Compiler, d: BandsDecision) -> DecisionFn:
-    get = c.getters[d.input]
-    name = d.input
-    bands = tuple(
-        (b.id, b.value, b.min, b.max, b.below, ((b.id, b.judgement),) if b.judgement else ())
-        for b in d.bands
-    )
-    first_only = d.allow_overlaps
+    read = c.read[d.input]
+    bands = tuple(d.bands)
+    judged = {b.id: ((b.id, b.judgement),) if b.judgement else () for b in bands}
     decision_judgement = ((d.id, d.judgement),) if d.judgement else ()
+    name = d.input
+
+    def band_of(v: Any) -> tuple[str, Any, tuple[tuple[str, str], ...]] | None:
+        b = match_band(bands, v)
+        return None if b is None else (b.id, b.value, judged[b.id])
 
     def run(ctx: Ctx) -> Outcome:
-        v = get(ctx.evidence)
+        mark = len(ctx.missing)
+        v = read(ctx)
+        if isinstance(v, Range):
+            low, high = band_of(v.lo), band_of(v.hi)
+            if low is not None and high is not None and low[0] == high[0]:
+                del ctx.missing[mark:]
+                v = v.lo
+            else:
+                ctx.trace.append((d.id, name, None))
+                return Outcome("insufficient_evidence", None, (), tuple(b.id for b in bands),
+                               tuple(ctx.missing[mark:]) or (name,), decision_judgement)
         if v is None:
             ctx.trace.append((d.id, name, None))
-            return Outcome("insufficient_evidence", None, (), tuple(b[0] for b in bands), (name,), decision_judgement)
-        for bid, value, lo, hi, below, judg in bands:
-            if (lo is None or v >= lo) and (hi is None or v <= hi) and (below is None or v < below):
-                ctx.trace.append((d.id, bid, True))
-                return Outcome("decided", value, (bid,), (), (), decision_judgement + judg)
-            if not first_only:
-                continue
+            return Outcome("insufficient_evidence", None, (), tuple(b.id for b in bands),
+                           tuple(ctx.missing[mark:]) or (name,), decision_judgement)
+        found = band_of(v)
+        if found is not None:
+            bid, value, judg = found
+            ctx.trace.append((d.id, bid, True))
+            return Outcome("decided", value, (bid,), (), (), decision_judgement + judg)
         ctx.trace.append((d.id, name, False))
         return Outcome("no_value", None, (), (), (), decision_judgement)
 
@@ -394,7 +750,8 @@ def compile_bands(c: Compiler, d: BandsDecision) -> DecisionFn:
 
 def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
     rows = tuple(
-        (r.id, c.condition(r.when), r.value, ((r.id, r.judgement),) if r.judgement else ()) for r in d.rows
+        (r.id, c.condition(r.when), r.value, ((r.id, r.judgement),) if r.judgement else (), _decisions_read(r.when))
+        for r in d.rows
     )
     default = d.default
     default_value = default.value if default else None
@@ -409,12 +766,14 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
         """Rows that hold, and rows that could not be checked with the inputs each one lacked."""
         hits: list[tuple[str, Any, tuple]] = []
         unknown: list[tuple[str, Any, tuple[str, ...]]] = []
-        for rid, cond, value, judg in rows:
+        for rid, cond, value, judg, reads in rows:
             mark = len(ctx.missing)
             r = cond(ctx)
             ctx.trace.append((did, rid, r))
             if r is True:
-                hits.append((rid, value, judg))
+                # a value built on a decision left to judgement is left to judgement too
+                inherited = tuple((f"{ref}/{rule}", reason) for ref in reads for rule, reason in ctx.judged.get(ref, ()))
+                hits.append((rid, value, judg + inherited))
                 if stop_at_first:
                     break
             elif r is None:
@@ -490,7 +849,46 @@ def compile_table(c: Compiler, d: TableDecision) -> DecisionFn:
             return Outcome("decided", [default_value], ("default",), (), (), dj + default_j)
         return Outcome("decided", values, tuple(h[0] for h in hits), (), (), dj + judg)
 
-    return {"first": run_first, "unique": run_unique, "worst": run_worst, "collect": run_collect}[hit]
+    chosen = {"first": run_first, "unique": run_unique, "worst": run_worst, "collect": run_collect}[hit]
+    return _Table(chosen, rows, hit, default is not None, default_value, key)
+
+
+class _Table:
+    """A compiled decision table: callable like any decision, with its rows kept for analysis."""
+
+    __slots__ = ("run", "rows", "hit", "has_default", "default_value", "key")
+
+    def __init__(self, run: DecisionFn, rows: tuple[Any, ...], hit: str, has_default: bool, default_value: Any,
+                 key: Callable[[Any], Any]) -> None:
+        self.run, self.rows, self.hit = run, rows, hit
+        self.has_default, self.default_value, self.key = has_default, default_value, key
+
+    def __call__(self, ctx: Ctx) -> Outcome:
+        return self.run(ctx)
+
+
+def feed(ctx: Ctx, decision_id: str, o: Outcome) -> tuple[str, ...]:
+    """Record a decision's outcome so later rows, outcomes and ladder guards read it.
+
+    The one place where a decision is fed forward (``evaluate``, ``decide`` and case moves
+    all come here). A decided value (or none) is recorded as such; an open decision records
+    what it lacks, and a collected decision the values it has collected so far, since those
+    hold whatever the missing evidence says. Returns what the decision lacks (empty when settled).
+    """
+    if o.judgements:
+        ctx.judged[decision_id] = o.judgements
+    if o.status == "decided":
+        ctx.values[decision_id] = o.value
+        return ()
+    if o.status == "no_value":
+        ctx.values[decision_id] = None
+        return ()
+    # a conflict is not missing evidence: downstream tests name the decision instead
+    missing = tuple(dict.fromkeys(o.missing)) or (f"{decision_id} ({o.status.replace('_', ' ')})",)
+    ctx.unsettled[decision_id] = missing
+    if isinstance(o.value, list):
+        ctx.partial[decision_id] = o.value
+    return missing
 
 
 def compile_decision(c: Compiler, d: BandsDecision | TableDecision) -> DecisionFn:
@@ -499,35 +897,37 @@ def compile_decision(c: Compiler, d: BandsDecision | TableDecision) -> DecisionF
     return compile_table(c, d)
 
 
-def due_date(as_of: date, anchor: date | None, after: Duration | None, before: Duration | None, calendar: Calendar) -> date | None:
+def due_date(as_of: date, anchor: date | None, due: Any, calendar: Calendar) -> tuple[date | None, date]:
+    """When an outcome is due: ``(not before, by)``; the first is ``None`` except for month windows."""
     base = as_of if anchor is None else anchor
-    if after is not None:
-        return add(base, after, calendar)
-    assert before is not None
-    return subtract(base, before, calendar)
+    if due.after is not None:
+        return None, add(base, due.after, calendar)
+    if due.before is not None:
+        return None, subtract(base, due.before, calendar)
+    if due.day is not None:
+        year, month = base.year, base.month
+        if due.month == "next":
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return None, date(year, month, min(due.day, _calendar.monthrange(year, month)[1]))
+    first = MONTHS.index(due.months[0]) + 1
+    last = MONTHS.index(due.months[-1]) + 1
+    year = base.year + (1 if due.year == "next" else 0)
+    end_year = year + (1 if last < first else 0)
+    return date(year, first, 1), date(end_year, last, _calendar.monthrange(end_year, last)[1])
 
 
-def model_path_type(model: type[BaseModel], path: str) -> Any:
-    """The annotation at a dotted path of a pydantic model, or raise KeyError naming the bad part."""
-
-    current: Any = model
-    annotation: Any = None
-    for part in path.split("."):
-        target = _model_in(current)
-        if target is None or part not in target.model_fields:
-            raise KeyError(part)
-        annotation = target.model_fields[part].annotation
-        current = annotation
-    return annotation
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    from typing import get_args
-
-    stack = [annotation]
+def _decisions_read(cond: Any) -> tuple[str, ...]:
+    """The earlier decisions a condition reads, in the order written."""
+    out: list[str] = []
+    stack = [cond]
     while stack:
-        t = stack.pop()
-        if isinstance(t, type) and issubclass(t, BaseModel):
-            return t
-        stack.extend(get_args(t))
-    return None
+        c = stack.pop()
+        if isinstance(c, AllOf):
+            stack.extend(reversed(c.all))
+        elif isinstance(c, AnyOf):
+            stack.extend(reversed(c.any))
+        elif isinstance(c, NotOf):
+            stack.append(c.not_)
+        elif isinstance(c, Test) and c.decision is not None and c.decision not in out:
+            out.append(c.decision)
+    return tuple(out)

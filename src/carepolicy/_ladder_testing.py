@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,6 +20,12 @@ from .errors import TransitionError
 DEADLINE_ANCHORS = (
     date(2025, 12, 19), date(2025, 12, 24), date(2025, 12, 31), date(2026, 1, 31), date(2026, 4, 2),
     date(2026, 5, 1), date(2026, 8, 31), date(2027, 12, 24), date(2028, 1, 31), date(2028, 2, 29),
+)
+
+
+# Anchors for deadlines tied to the calendar: the year's turn, and months of 28, 29, 30 and 31 days.
+CALENDAR_ANCHORS = (
+    date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 30), date(2028, 1, 15), date(2026, 11, 30), date(2027, 2, 28),
 )
 
 
@@ -135,14 +141,30 @@ def ladder_violations(pack: PolicyPack, events: list[dict[str, Any]], provider_i
 
 @dataclass(frozen=True)
 class DeadlineEdge:
-    """A duration of the pack added to an anchor date, with the date a plain calendar gives."""
+    """A deadline of the pack counted from an anchor date, with the date a plain calendar gives.
+
+    ``duration`` for `after`/`before`/ladder deadlines; ``due`` for a deadline tied to the
+    calendar (a day of the month, a window of months), whose window start, if any, is
+    ``expected_from``.
+    """
 
     where: str
-    duration: Duration
+    duration: Duration | None
     anchor: date
     expected: date
+    due: Any = None
+    expected_from: date | None = None
 
     def check(self, pack: PolicyPack) -> str | None:
+        if self.due is not None:
+            from ._compile import due_date
+
+            start, got = due_date(self.anchor, None, self.due, pack.calendar)
+            if (start, got) != (self.expected_from, self.expected):
+                return (f"{self.where}: {self.due.describe(self.anchor.isoformat())} is {start} to {got}, "
+                        f"expected {self.expected_from} to {self.expected}")
+            return None
+        assert self.duration is not None
         got = add(self.anchor, self.duration, pack.calendar)
         if got != self.expected:
             return f"{self.where}: {self.duration} after {self.anchor} is {got}, expected {self.expected}"
@@ -151,7 +173,7 @@ class DeadlineEdge:
 
 def _pack_durations(pack: PolicyPack) -> Iterator[tuple[str, Duration]]:
     for o in pack.model.outcomes:
-        if o.due is not None:
+        if o.due is not None and (o.due.after or o.due.before) is not None:
             yield f"outcome `{o.id}`", (o.due.after or o.due.before)  # type: ignore[misc]
     if pack.model.ladder is not None:
         for t in pack.model.ladder.transitions:
@@ -159,28 +181,62 @@ def _pack_durations(pack: PolicyPack) -> Iterator[tuple[str, Duration]]:
                 yield f"deadline `{d.id}` of `{t.id}`", d.after
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
+def _calendar_reference(anchor: date, due: Any) -> tuple[date | None, date]:
+    """A second reading of a calendar deadline, with relativedelta's own clamping to the month end."""
+    if due.day is not None:
+        return None, anchor + relativedelta(months=1 if due.month == "next" else 0, day=due.day)
+    first, last = _MONTHS.index(due.months[0]) + 1, _MONTHS.index(due.months[-1]) + 1
+    start = date(anchor.year, 1, 1) + relativedelta(years=1 if due.year == "next" else 0, month=first)
+    end = start + relativedelta(years=1 if last < first else 0, month=last, day=31)
+    return start, end
+
+
 def _reference(anchor: date, duration: Duration, region: str, closures: set[date]) -> date:
     """A second, independent reading of a duration: relativedelta and the holidays calendar directly."""
+    return calendar_shift(anchor, duration, region, closures)
+
+
+def calendar_shift(anchor: date, duration: Duration, region: str = "ENG", closures: Iterable[date] = (),
+                   count_from: str = "next_working_day", sign: int = 1) -> date:
+    """``anchor`` moved ``duration`` forward (``sign=-1``: back), read independently of the engine's
+    calendar code: relativedelta for months and years, the holidays package for working days."""
     unit, n = duration.unit, duration.amount
     if unit == "days":
-        return anchor + timedelta(days=n)
+        return anchor + timedelta(days=sign * n)
     if unit == "weeks":
-        return anchor + timedelta(weeks=n)
+        return anchor + timedelta(weeks=sign * n)
     if unit == "months":
-        return anchor + relativedelta(months=n)
+        return anchor + relativedelta(months=sign * n)
     if unit == "years":
-        return anchor + relativedelta(years=n)
-    off = holidays.country_holidays("GB", subdiv=region, years=range(anchor.year, anchor.year + 2 + n // 200))
+        return anchor + relativedelta(years=sign * n)
+    span = 2 + n // 200
+    off = holidays.country_holidays("GB", subdiv=region, years=range(anchor.year - span, anchor.year + span + 1))
+    shut = set(closures)
+
+    def working(day: date) -> bool:
+        return day.weekday() < 5 and day not in off and day not in shut
+
     day = anchor
+    if n and count_from == "same_day" and working(day):
+        n -= 1
     while n:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in off and day not in closures:
+        day += timedelta(days=sign)
+        if working(day):
             n -= 1
     return day
 
 
+def window_first_day(as_of: date, duration: Duration, spec: Any) -> date:
+    """The first day inside a look-back window ending on ``as_of``, read independently of the engine."""
+    return calendar_shift(as_of, duration, spec.region, spec.closures, spec.count_from, -1) + timedelta(days=1)
+
+
 def deadline_edges(pack: PolicyPack, anchors: tuple[date, ...] = DEADLINE_ANCHORS) -> list[DeadlineEdge]:
-    """Every deadline duration of the pack from month ends and the days before bank holidays."""
+    """Every deadline of the pack from month ends, the year's turn and the days before bank holidays."""
     cal = pack.model.calendar
     closures = set(cal.closures)
     seen: set[tuple[Duration, date]] = set()
@@ -193,6 +249,12 @@ def deadline_edges(pack: PolicyPack, anchors: tuple[date, ...] = DEADLINE_ANCHOR
                 continue
             seen.add((dur, anchor))
             out.append(DeadlineEdge(where, dur, anchor, _reference(anchor, dur, cal.region, closures)))
+    for o in pack.model.outcomes:
+        if o.due is None or (o.due.day is None and o.due.months is None):
+            continue
+        for anchor in (*anchors, *CALENDAR_ANCHORS):
+            start, end = _calendar_reference(anchor, o.due)
+            out.append(DeadlineEdge(f"outcome `{o.id}`", None, anchor, end, o.due, start))
     return out
 
 

@@ -17,3 +17,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     if len(options) <= 8:
         return "expected one of " + ", ".join(f"`{o}`" for o in options)
     return None
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """``did you mean `x`?`` for a near miss only (``None`` when nothing is close)."""
+    close = difflib.get_close_matches(word, sorted({c for c in choices if isinstance(c, str)}), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None

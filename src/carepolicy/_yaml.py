@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NoReturn
 
 import yaml
@@ -21,7 +24,8 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from .errors import Diagnostic, PackLoadError
+from ._text import char_name, unsafe_char
+from .errors import MAX_DIAGNOSTICS, Diagnostic, PackLoadError, more_problems
 
 __all__ = ["Mark", "Positions", "read_yaml", "format_path"]
 
@@ -32,10 +36,14 @@ Path = tuple[Any, ...]
 # mostly agree.
 _LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# Characters YAML (and both parsers) refuse; we report them ourselves, with a position.
-_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# Line breaks as both parsers count them (YAML 1.1), so our marks match theirs.
-_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# Characters YAML (and both parsers) refuse; we report them ourselves, with a position. U+0085,
+# U+2028 and U+2029 are line breaks to YAML 1.1 parsers (ours) but not to YAML 1.2 ones, so a
+# comment or a line would end in one tool and not in another: they are refused too, as are
+# invisible format characters such as bidirectional overrides (see _text).
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Line breaks: with U+0085, U+2028 and U+2029 refused, every YAML version and every editor agree.
+_BREAK = re.compile("\r\n|[\r\n]")
+_OLD_BREAKS = frozenset("\x85\u2028\u2029")
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -119,15 +127,20 @@ def read_yaml(
     *,
     max_bytes: int = 1_048_576,
     max_depth: int = 64,
+    max_values: int = 50_000,
 ) -> tuple[object, Positions]:
     """Read one pack document into dicts, lists and scalars (YAML 1.2 core schema) plus its positions.
 
     Every problem in the input raises :class:`PackLoadError`; nothing else escapes.
+    Reading stops at the first value past ``max_values`` (CP113), so the time and memory
+    spent on any input, whatever its shape, are bounded.
     Anchors, aliases, tags, merge keys and deep nesting are refused while streaming
     parser events, before any node is built, so hostile input costs almost nothing.
     """
     if max_depth < 1:
         raise ValueError("max_depth must be at least 1")
+    if max_values < 1:
+        raise ValueError("max_values must be at least 1")
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         size = len(raw)
@@ -138,43 +151,18 @@ def read_yaml(
         raise TypeError(f"read_yaml() needs bytes or str, not {type(data).__name__}")
 
     if size > max_bytes:
-        _fail(
-            filename,
-            [
-                Diagnostic(
-                    code="CP102",
-                    message=f"pack is {size:,} bytes, larger than the {max_bytes:,}-byte limit",
-                    file=filename,
-                    path="$",
-                    hint="split the pack into smaller packs",
-                )
-            ],
-        )
+        raise_too_big(filename, size, max_bytes)
 
     text = _decode(raw, filename) if raw is not None else data
     assert isinstance(text, str)
     if text.startswith("\ufeff"):
         text = text[1:]
-    bad = _NON_PRINTABLE.search(text)
+    bad = _first_refused(text)
     if bad is not None:
-        line, col = _line_col(text, bad.start())
-        char = bad.group()
-        _fail(
-            filename,
-            [
-                Diagnostic(
-                    code="CP101",
-                    message=f"character `U+{ord(char):04X}` is not allowed in yaml",
-                    file=filename,
-                    line=line,
-                    col=col,
-                    expected="printable utf-8 text (tabs and line breaks are fine)",
-                    hint="remove the character; control characters often come from copying out of other programs",
-                )
-            ],
-        )
+        line, col = _line_col(text, bad)
+        _fail(filename, [_char_diagnostic(text[bad], filename, line, col)])
 
-    builder = _Builder(text, filename, max_depth)
+    builder = _Builder(text, filename, max_depth, max_values)
     try:
         builder.run()
     except yaml.MarkedYAMLError as exc:
@@ -189,6 +177,8 @@ def read_yaml(
     except Exception as exc:  # noqa: BLE001 - the contract is that only PackLoadError escapes
         detail = f"`{type(exc).__name__}`: {_one_line(str(exc))}"
         builder.diags.append(builder.located("CP199", f"unexpected error while reading yaml: {detail}"))
+    if builder.more_anchor is not None:
+        builder.diags.append(more_problems(builder.more_anchor, builder.more))
     if builder.diags:
         _fail(filename, builder.diags)
     return builder.root, Positions(builder.values, builder.keys, filename)
@@ -222,10 +212,12 @@ class _Builder:
     crash the interpreter, and means aliases are never expanded.
     """
 
-    def __init__(self, text: str, filename: str | None, max_depth: int) -> None:
+    def __init__(self, text: str, filename: str | None, max_depth: int, max_values: int = 50_000) -> None:
         self.text = text
         self.filename = filename
         self.max_depth = max_depth
+        self.max_values = max_values
+        self.count = 0  # values read so far (mapping keys not counted)
         self.diags: list[Diagnostic] = []
         self.values: dict[Path, tuple[int, int]] = {}
         self.keys: dict[Path, tuple[int, int]] = {}
@@ -233,22 +225,30 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.last: tuple[int, int] | None = None
         self.last_index = 0
+        self.more = 0  # diagnostics found past MAX_DIAGNOSTICS, counted but not kept
+        self.more_anchor: Diagnostic | None = None
 
     # ----------------------------------------------------------------- diagnostics
 
     def add(self, code: str, message: str, mark: tuple[int, int] | None, path: Path | None, **extra: Any) -> None:
         line, col = mark if mark is not None else (None, None)
-        self.diags.append(
-            Diagnostic(
-                code=code,
-                message=message,
-                file=self.filename,
-                line=line,
-                col=col,
-                path=format_path(path) if path is not None else "",
-                **extra,
-            )
+        if len(self.diags) >= MAX_DIAGNOSTICS:  # count the rest; keep the first of them to place the summary
+            self.more += 1
+            if self.more > 1:
+                return
+        diag = Diagnostic(
+            code=code,
+            message=message,
+            file=self.filename,
+            line=line,
+            col=col,
+            path=format_path(path) if path is not None else "",
+            **extra,
         )
+        if self.more:
+            self.more_anchor = diag
+        else:
+            self.diags.append(diag)
 
     def stop(self, code: str, message: str, mark: tuple[int, int] | None, path: Path | None, **extra: Any) -> NoReturn:
         self.add(code, message, mark, path, **extra)
@@ -314,7 +314,7 @@ class _Builder:
         at = _first_too_deep(self.text[:end], self.max_depth)
         if at is None:
             return None
-        prefix = _Builder(self.text[: at + 1], self.filename, self.max_depth)
+        prefix = _Builder(self.text[: at + 1], self.filename, self.max_depth, self.max_values)
         try:
             prefix.run()
         except (yaml.YAMLError, RecursionError, MemoryError):
@@ -456,7 +456,7 @@ class _Builder:
                     path,
                     hint="write the keys out in full; quote it as `'<<'` if you mean a key named `<<`",
                 )
-            key = self._scalar(event, plain, mark, path)
+            key = self._scalar(event, plain, mark, path, is_key=True)
             norm = _NAN_KEY if key != key else key
             first = frame.seen.get(norm)
             frame.key = key
@@ -480,6 +480,15 @@ class _Builder:
             return
 
         record = frame.record and not (frame.is_map and frame.dup)
+        self.count += 1
+        if self.count > self.max_values:  # bounds time and memory whatever the shape (one giant list or many)
+            self.stop(
+                "CP113",
+                f"the file holds more than {self.max_values:,} values",
+                mark,
+                path,
+                hint="a pack or tests file never needs this many; look for a runaway list, or split the file",
+            )
         if cls is ScalarEvent:
             value: Any = self._scalar(event, plain, mark, path)
         else:
@@ -503,9 +512,21 @@ class _Builder:
         else:
             frame.container.append(value)
 
-    def _scalar(self, event: Any, plain: bool, mark: tuple[int, int], path: Path) -> Any:
+    def _scalar(self, event: Any, plain: bool, mark: tuple[int, int], path: Path, is_key: bool = False) -> Any:
         text = event.value
         if not plain:
+            # Raw characters were checked in the whole text; escapes (`"\x1b"`, `"\u202e"`) bring them back.
+            bad = unsafe_char(text, allow="\t\n")
+            if bad is not None:
+                ch = text[bad]
+                self.add(
+                    "CP101",
+                    f"{'key' if is_key else 'text'} holds character {char_name(ch)}, written as an escape in double quotes",
+                    mark,
+                    path + (text,) if is_key else path,
+                    expected="text with no control or invisible format characters (tabs and line breaks are fine)",
+                    hint="remove the escape sequence from the quoted text",
+                )
             return text
         try:
             return _resolve_plain(text)
@@ -516,7 +537,7 @@ class _Builder:
 
 _DEPTH_HINT = "flatten the structure; a pack never needs this many levels"
 # What can open a level: a flow bracket, a block indicator (`- `, `? `, `: `), a line start.
-_OPENER = re.compile(r"[\[{]|[-?:](?=[ \t\r\n\x85\u2028\u2029]|\Z)|\r\n|[\r\n\x85\u2028\u2029]")
+_OPENER = re.compile(r"[\[{]|[-?:](?=[ \t\r\n]|\Z)|\r\n|[\r\n]")
 
 
 def _openers(text: str, start: int, end: int) -> int:
@@ -599,9 +620,9 @@ def _resolve_plain(text: str) -> Any:
     if _INT.fullmatch(text):
         return int(text, 10)
     if _OCT.fullmatch(text):
-        return int(text[2:], 8)
+        return _bounded(int(text[2:], 8))
     if _HEX.fullmatch(text):
-        return int(text[2:], 16)
+        return _bounded(int(text[2:], 16))
     if _FLOAT.fullmatch(text):
         return float(text)
     if _INF.fullmatch(text):
@@ -611,10 +632,78 @@ def _resolve_plain(text: str) -> Any:
     return text
 
 
+def _bounded(value: int) -> int:
+    """Octal and hex escape Python's limit on decimal digits; hold them to what a decimal could say."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    if limit and abs(value) >= _power_of_ten(limit):
+        raise ValueError(f"exceeds the limit ({limit} digits) for integer string conversion")
+    return value
+
+
+@lru_cache(maxsize=4)
+def _power_of_ten(digits: int) -> int:
+    return 10**digits
+
+
 # --------------------------------------------------------------------------- helpers
 
 
-def _fail(filename: str | None, diags: list[Diagnostic]) -> None:
+def raise_too_big(filename: str | None, size: int, max_bytes: int) -> NoReturn:
+    """CP102: the file (or text) is over the size limit; ``size`` is its real size."""
+    _fail(
+        filename,
+        [
+            Diagnostic(
+                code="CP102",
+                message=f"file is {size:,} bytes, larger than the {max_bytes:,}-byte limit",
+                file=filename,
+                path="$",
+                hint="split the pack into smaller packs",
+            )
+        ],
+    )
+
+
+def encode_text(text: str, filename: str | None) -> bytes:
+    """``text`` as UTF-8, or a located CP101 where it holds a lone surrogate (which UTF-8 cannot hold)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line, col = _line_col(text, exc.start)
+        _fail(filename, [_char_diagnostic(text[exc.start], filename, line, col)])
+
+
+def _first_refused(text: str) -> int | None:
+    """Index of the first character a pack may not hold anywhere (even in a comment), or None."""
+    bad = _NON_PRINTABLE.search(text)
+    end = bad.start() if bad is not None else len(text)
+    unsafe = unsafe_char(text[:end] if bad is not None else text, allow="\t\n\r")
+    return unsafe if unsafe is not None else (bad.start() if bad is not None else None)
+
+
+def _char_diagnostic(ch: str, filename: str | None, line: int, col: int) -> Diagnostic:
+    if ch in _OLD_BREAKS:
+        hint = ("end lines with a plain line break; YAML 1.1 tools (like ours) break lines at this character "
+                "and YAML 1.2 tools do not, so the same file would read differently")
+    elif "\ud800" <= ch <= "\udfff":
+        hint = "a lone surrogate is half of a character; the text was decoded wrongly before it reached the loader"
+    elif unicodedata.category(ch) == "Cf":
+        hint = ("remove the character; invisible format characters such as bidirectional overrides "
+                "make text read differently from what it holds")
+    else:
+        hint = "remove the character; control characters often come from copying out of other programs"
+    return Diagnostic(
+        code="CP101",
+        message=f"character {char_name(ch)} is not allowed in yaml",
+        file=filename,
+        line=line,
+        col=col,
+        expected="printable utf-8 text (tabs and line breaks are fine)",
+        hint=hint,
+    )
+
+
+def _fail(filename: str | None, diags: list[Diagnostic]) -> NoReturn:
     name = f"`{filename}`" if filename else "pack"
     count = f"{len(diags)} problem" + ("s" if len(diags) != 1 else "")
     raise PackLoadError(f"cannot read {name}: {count}", diags)
@@ -647,7 +736,6 @@ def _decode(raw: bytes, filename: str | None) -> str:
                 )
             ],
         )
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
@@ -664,7 +752,7 @@ def _short_tag(tag: str) -> str:
 
 
 def _show(text: str, limit: int = 40) -> str:
-    text = text.replace("\n", "\\n").replace("`", "'")
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("`", "'")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -683,7 +771,9 @@ def _describe(value: Any) -> str:
 
 
 def _number_problem(text: str, exc: Exception) -> str:
-    digits = sum(ch.isdigit() for ch in text)
+    body = text.lstrip("+-")
+    body = body[2:] if body[:2] in ("0x", "0o") else body
+    digits = sum(ch.isalnum() for ch in body)
     if isinstance(exc, ValueError) and "limit" in str(exc):
         return f"number `{_show(text, 20)}` is too long ({digits:,} digits)"
     return f"cannot read number `{_show(text, 20)}`: {_one_line(str(exc)).lower()}"

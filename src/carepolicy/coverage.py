@@ -71,14 +71,6 @@ def _natural(text: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
 
-def _get(data: Any, path: str) -> Any:
-    for p in path.split("."):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(p)
-    return data
-
-
 def coverage(pack: PolicyPack, cases: Iterable[tuple[dict[str, Any] | None, Any]], transitions: Iterable[str] = ()) -> Coverage:
     """Coverage of ``pack`` by ``cases``: pairs of (evidence dict, Decision) from its policy tests.
 
@@ -99,8 +91,9 @@ def coverage(pack: PolicyPack, cases: Iterable[tuple[dict[str, Any] | None, Any]
         for a in [*decision.actions, *decision.approvals]:
             if a.certain:
                 hit.add(("outcomes", a.id))
-        for name, inp in inputs.items():
-            v = _get(evidence, inp.path)
+        record = pack.parse_evidence(evidence)
+        for name in inputs:
+            v = pack.read(name, record, decision.as_of)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 values.setdefault(name, set()).add(v)
     walked = set(transitions)

@@ -20,6 +20,10 @@ __all__ = [
     "DecisionResult",
     "ActionItem",
     "MissingEvidence",
+    "Bounds",
+    "Settle",
+    "SettleCase",
+    "Margin",
     "PackRef",
     "TraceStep",
     "Judgement",
@@ -56,6 +60,60 @@ class Judgement(_Result):
     reason: str
 
 
+class Bounds(_Result):
+    """The values a decision can still take, given the evidence that is known."""
+
+    at_least: str | None = Field(description="the best value still possible: the decision is this or worse")
+    at_most: str | None = Field(description="the worst value still possible")
+    possible: list[str] = Field(description="every value still possible, best to worst")
+    labels: list[str] = Field(default_factory=list, description="the scale's labels of `possible`, in the same order")
+    no_value_possible: bool = Field(default=False, description="the evidence may yet leave no rule applying")
+    severity_min: int | None = None
+    severity_max: int | None = None
+    exact: bool = Field(description="true: every value listed is reached by some completion of the missing evidence; "
+                                    "false: a sound range whose ends may not be reachable")
+
+
+class SettleCase(_Result):
+    when: str = Field(description="the missing input's value (`= none`) or range (`20 to 27`)")
+    value: Value = Field(default=None, description="what the decision would then be (null: no rule would apply)")
+    label: str | None = None
+
+
+class Settle(_Result):
+    """What one missing input would make of an open decision."""
+
+    input: str
+    path: str
+    cases: list[SettleCase]
+
+
+class Margin(_Result):
+    """How far a number decided by bands is from the neighbouring bands."""
+
+    input: str
+    value: float
+    band: str
+    next_up: str | None = Field(default=None, description="the band of higher numbers next to this one")
+    up_at: float | None = Field(default=None, description="where it starts")
+    up_distance: float | None = Field(default=None, description="how far the value is from it")
+    next_down: str | None = Field(default=None, description="the band of lower numbers next to this one")
+    down_at: float | None = Field(default=None, description="where it ends (below `down_at` when it has `below:`)")
+    down_distance: float | None = None
+
+    def words(self) -> str:
+        parts = []
+        if self.next_up is not None:
+            parts.append(f"{_num(self.up_distance)} below `{self.next_up}` (from {_num(self.up_at)})")
+        if self.next_down is not None:
+            parts.append(f"{_num(self.down_distance)} above `{self.next_down}` (to {_num(self.down_at)})")
+        return f"`{self.input}` = {_num(self.value)}: " + ", ".join(parts) if parts else ""
+
+
+def _num(x: float | None) -> str:
+    return "?" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
+
+
 class DecisionResult(_Result):
     """One decision of the pack (a tier, a rating, a list of activities...)."""
 
@@ -71,6 +129,9 @@ class DecisionResult(_Result):
     judgements: list[Judgement] = Field(default_factory=list)
     undetermined: list[str] = Field(default_factory=list, description="rules that could not be checked for lack of evidence")
     missing: list[str] = Field(default_factory=list, description="inputs whose absence leaves this decision open")
+    bounds: Bounds | None = Field(default=None, description="for a decision on an ordered scale: the values still possible")
+    settle: list[Settle] = Field(default_factory=list, description="for an open decision: what each missing input would make of it")
+    margin: Margin | None = Field(default=None, description="for a number decided by bands: how far it is from the next")
     explanation: str = ""
 
 
@@ -81,7 +142,8 @@ class ActionItem(_Result):
     kind: str
     text: str
     roles: list[str] = Field(default_factory=list)
-    due: date | None = None
+    due: date | None = Field(default=None, description="the date it is due by")
+    due_from: date | None = Field(default=None, description="for a window in the calendar: the first day it counts")
     due_rule: str | None = Field(default=None, description="how the due date was set, e.g. `6 weeks after 2026-01-05`")
     quorum: dict[str, Any] | None = None
     source: str
@@ -109,16 +171,27 @@ class Decision(_Result):
     provider_id: str
     provider_name: str
     as_of: date
-    status: Status = Field(description="`decided` when the headline decision is settled")
+    status: Status = Field(description="the headline decision's status: `decided` when settled, `insufficient_evidence`, "
+                                       "`no_value` (no rule applies, e.g. a number in a declared gap), `conflict` "
+                                       "(rows that may not both hold do) or `out_of_scope`")
     headline: DecisionResult
     severity: int | None = Field(default=None, description="the headline's common severity, 0 none .. 4 critical")
     severity_label: str | None = None
     decisions: list[DecisionResult]
     actions: list[ActionItem] = Field(default_factory=list)
     approvals: list[ActionItem] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[ActionItem] = Field(
+        default_factory=list, description="the pack's own warnings (kind `warning`) and contradictions between findings "
+                                          "(kind `consistency`), each with its clause")
+    notes: list[str] = Field(default_factory=list, description="what the engine noticed: a scope rule it could not "
+                                                                "check, a due date it could not set")
     missing: list[MissingEvidence] = Field(default_factory=list)
     judgement: bool = Field(default=False, description="some part of this decision is left to professional judgement")
+    judgement_matters: bool = Field(
+        default=False, description="the headline rests on a band or row the document leaves to judgement and the "
+                                   "evidence sits at its edge, or on a rule flagged judgement itself, or on findings "
+                                   "that contradict each other: worth a professional's look")
+    judgement_why: str | None = Field(default=None, description="why `judgement_matters`, in words")
     out_of_scope: list[str] = Field(default_factory=list)
     calendar: str
     engine: str
@@ -146,12 +219,24 @@ class Decision(_Result):
         for d in self.decisions:
             lines.append(f"  {d.id}: {d.explanation}")
         for a in self.actions:
+            if not a.certain:
+                continue
             due = f" (due {a.due.isoformat()}: {a.due_rule})" if a.due else ""
-            maybe = " [may apply: missing " + ", ".join(a.missing) + "]" if not a.certain else ""
             roles = f" -> {', '.join(a.roles)}" if a.roles else ""
-            lines.append(f"  {a.kind}: {a.text}{roles}{due} [{a.source}]{maybe}")
+            lines.append(f"  {a.kind}: {a.text}{roles}{due} [{a.source}]")
+        # what may apply, grouped by the missing input that holds it: a few causes, not dozens of lines
+        held: dict[str, list[str]] = {}
+        for a in self.actions:
+            if not a.certain:
+                held.setdefault(", ".join(f"`{m}`" for m in a.missing) or "evidence", []).append(f"`{a.id}`")
+        for missing, ids in sorted(held.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            lines.append(f"  may apply once {missing} {'is' if ',' not in missing else 'are'} known: "
+                         f"{len(ids)} item{'s' if len(ids) != 1 else ''} ({', '.join(ids)})")
         for w in self.warnings:
-            lines.append(f"  warning: {w}")
+            maybe = " [may apply: missing " + ", ".join(w.missing) + "]" if not w.certain else ""
+            lines.append(f"  {w.kind}: {w.text} [{w.source}]{maybe}")
+        for n in self.notes:
+            lines.append(f"  note: {n}")
         if self.missing:
             lines.append("  missing evidence: " + ", ".join(f"{m.input} ({m.path})" for m in self.missing))
         return "\n".join(lines)

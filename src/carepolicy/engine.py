@@ -12,20 +12,28 @@ from datetime import date, datetime
 from typing import Any
 
 from ._version import __version__
-from ._compile import Compiler, Ctx, compile_decision, due_date
+from ._bounds import NO_VALUE, Analysis, Budget, prepare
+from ._bounds import analyse as _analyse
+from ._check import pack_conditions
+from ._compile import Compiler, Cond, Ctx, Tri, compile_decision, due_date, feed
 from ._time import Calendar, parse_date
+from ._vocabulary import EvidenceModels, InputSpec, resolve_inputs
 from .decision import (
     SEVERITY_LABELS,
     ActionItem,
+    Bounds,
     Decision,
     DecisionResult,
     Judgement,
+    Margin,
     MissingEvidence,
     PackRef,
+    Settle,
+    SettleCase,
 )
-from .errors import EvaluationError
-from .evidence import Evidence, parse_evidence
-from .models import BandsDecision, Pack
+from .errors import Diagnostic, EvaluationError, PackLoadError
+from .evidence import EARLIEST, LATEST, Evidence
+from .models import AllOf, AnyOf, BandsDecision, NotOf, Pack, Test
 
 __all__ = ["PolicyPack", "PackLibrary", "evaluate"]
 
@@ -40,8 +48,9 @@ def _fmt(x: Any) -> str:
 class PolicyPack:
     """A loaded, checked and compiled policy pack. Create it with :func:`carepolicy.load_pack`."""
 
-    __slots__ = ("model", "sha256", "file", "calendar", "_ref", "_decisions", "_outcomes", "_scope",
-                 "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_outcome_due")
+    __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
+                 "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
+                 "_facts", "_consistency", "_conditions")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -51,17 +60,32 @@ class PolicyPack:
         self.calendar = Calendar(region=spec.region, closures=tuple(spec.closures), count_from=spec.count_from)
         meta = model.pack
         self._ref = PackRef(
-            id=meta.id, authority=meta.authority, version=meta.version, sha256=sha256,
+            id=meta.id, authority=meta.authority.name, version=meta.version, sha256=sha256,
             effective_from=meta.effective_from, effective_to=meta.effective_to,
             source_document=meta.source_document.title + (f" ({meta.source_document.version})" if meta.source_document.version else ""),
             file=file,
         )
-        c = Compiler(model, self.calendar)
+        specs, problems = resolve_inputs(model)
+        if problems:  # the loader checks packs first; a model built by hand gets the same refusal
+            raise PackLoadError(f"pack `{meta.id}` reads evidence it does not declare", [
+                Diagnostic(code=code, message=message, file=file, path=".".join(map(str, path)), hint=hint)
+                for code, message, path, hint in problems])
+        self.inputs: dict[str, InputSpec] = specs
+        """What the pack reads: every input resolved to its place in evidence (or its formula) and its type."""
+        self._vocabulary = _vocabulary([self], name=_model_name(meta.id))
+        c = Compiler(model, self.calendar, specs)
         self._compiler = c
+        self._facts = prepare(model, specs)
         self._scope = tuple((s, c.condition(s.when)) for s in model.scope)
         self._decisions = tuple((d, compile_decision(c, d)) for d in model.decisions)
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
-        self._input_paths = {i.id: i.path for i in model.inputs}
+        self._consistency = tuple((r, c.condition(r.when)) for r in model.consistency)
+        # every condition of the pack, and every part of one, compiled once and found by its path
+        # (`ladder.transitions[2].guard`, `decisions[1].rows[0].when.all[1]`): ladder guards and
+        # warnings are checked through these, never compiled again
+        self._conditions: dict[str, Cond] = {
+            where: c.condition(node) for cond, path, _ in pack_conditions(model) for node, where in _nodes(cond, path)}
+        self._input_paths = {k: v.evidence_path for k, v in specs.items()}
         self._rule_source: dict[tuple[str, str], str] = {}
         self._rule_text: dict[tuple[str, str], str] = {}
         for d in model.decisions:
@@ -90,7 +114,7 @@ class PolicyPack:
 
     @property
     def authority(self) -> str:
-        return self.model.pack.authority
+        return self.model.pack.authority.name
 
     def in_force(self, on: date) -> bool:
         meta = self.model.pack
@@ -99,49 +123,64 @@ class PolicyPack:
     def __repr__(self) -> str:
         return f"<PolicyPack {self.id} v{self.version} sha256:{self.sha256[:12]}>"
 
-    # -- evaluation -----------------------------------------------------------
-    def evaluate(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> Decision:
-        """Evaluate this pack over ``evidence`` as of ``as_of``; see :func:`carepolicy.evaluate`."""
-        ev = parse_evidence(evidence)
-        on = _as_date(as_of)
-        if not self.in_force(on):
-            meta = self.model.pack
-            raise EvaluationError(
-                f"pack `{self.id}` v{self.version} is not in force on {on.isoformat()} "
-                f"(in force {meta.effective_from.isoformat()} to {meta.effective_to.isoformat() if meta.effective_to else 'now'})"
-            )
-        ctx = Ctx(ev, on, self.calendar)
-        warnings: list[str] = []
-        out_of_scope: list[str] = []
-        needed: dict[str, list[str]] = {}
+    # -- evidence -------------------------------------------------------------
+    @property
+    def evidence_model(self) -> type[Evidence]:
+        """The strict model of a record for this pack: the shared facts plus the local findings it declares."""
+        return self._vocabulary.model
 
-        for rule, cond in self._scope:
-            del ctx.missing[:]
-            r = cond(ctx)
-            ctx.trace.append(("scope", rule.id, r))
-            if r is True:
-                out_of_scope.append(f"{rule.reason} [{rule.id}: {rule.source}]")
-            elif r is None:
-                warnings.append(f"could not check scope rule `{rule.id}` ({rule.reason}): missing {', '.join(sorted(set(ctx.missing)))}")
+    def parse_evidence(self, evidence: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
+        """Validate a record for this pack (a dict, JSON text or a record another model validated).
+
+        Raises :class:`~carepolicy.EvidenceError` with one located diagnostic per problem.
+        """
+        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
+            return evidence
+        return self._vocabulary.validate(evidence, source=source)
+
+    def evidence_schema(self) -> dict[str, Any]:
+        """JSON Schema of a record for this pack."""
+        return self._vocabulary.json_schema(f"carepolicy evidence for {self.id}")
+
+    def read(self, input_id: str, evidence: Evidence, as_of: date) -> Any:
+        """The value of one input (read or derived) for a validated record; ``None`` when not known."""
+        return self._compiler.value(input_id, Ctx(evidence, as_of, self.calendar))
+
+    # -- evaluation -----------------------------------------------------------
+    def evaluate(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str, *,
+                 analyse: bool = True) -> Decision:
+        """Evaluate this pack over ``evidence`` as of ``as_of``; see :func:`carepolicy.evaluate`.
+
+        ``analyse=False`` skips the bounds and "what would settle it" of open decisions (a
+        bounded but real cost where much evidence is missing), for bulk runs that do not show them.
+        """
+        ev = self.parse_evidence(evidence)
+        on = _as_date(as_of)
+        self._refuse_out_of_force(on)
+        ctx = Ctx(ev, on, self.calendar)
+        notes: list[str] = []
+        needed: dict[str, list[str]] = {}
+        out_of_scope = self._check_scope(ctx, notes)
 
         results: list[DecisionResult] = []
         if not out_of_scope:
+            outcomes = []
             for d, fn in self._decisions:
                 del ctx.missing[:]
                 o = fn(ctx)
-                if o.status == "decided":
-                    ctx.values[d.id] = o.value
-                elif o.status == "no_value":
-                    ctx.values[d.id] = None
-                else:
-                    # a conflict is not missing evidence: downstream tests name the decision instead
-                    missing = tuple(dict.fromkeys(o.missing)) or (f"{d.id} (conflict)",)
-                    ctx.unsettled[d.id] = missing
-                    if isinstance(o.value, list):
-                        ctx.partial[d.id] = o.value
-                    for m in (missing if o.status == "insufficient_evidence" else ()):
-                        needed.setdefault(m, []).append(d.id)
-                results.append(self._result(d, o))
+                missing = feed(ctx, d.id, o)
+                for m in (missing if o.status == "insufficient_evidence" else ()):
+                    needed.setdefault(m, []).append(d.id)
+                outcomes.append(o)
+            # what the known evidence proves about open decisions: the headline first, within one budget
+            budget = Budget()
+            head = next(i for i, (d, _) in enumerate(self._decisions) if d.id == self.model.pack.headline)
+            analyses: dict[int, Analysis | None] = {}
+            for i in [head, *(k for k in range(len(outcomes)) if k != head)] if analyse else ():
+                if outcomes[i].status == "insufficient_evidence":
+                    analyses[i] = _analyse(self, ctx, i, outcomes[i], budget)
+            for i, ((d, _), o) in enumerate(zip(self._decisions, outcomes)):
+                results.append(self._result(d, o, analyses.get(i), ctx))
         else:
             for d, _ in self._decisions:
                 results.append(DecisionResult(
@@ -160,20 +199,37 @@ class PolicyPack:
                 lacking = sorted(set(ctx.missing)) if held is None else []
                 for m in lacking:
                     needed.setdefault(m, []).append(spec.id)
-                due, due_rule = self._due(spec, ctx, warnings)
+                due_from, due, due_rule = self._due(spec, ctx, notes)
                 actions.append(ActionItem(
-                    id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_rule=due_rule,
+                    id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_from=due_from,
+                    due_rule=due_rule,
                     quorum=spec.quorum.model_dump(exclude_none=True, by_alias=True) if spec.quorum else None,
                     source=spec.source, judgement=spec.judgement, certain=held is True, missing=lacking,
                 ))
+            for check, test in self._consistency:
+                del ctx.missing[:]
+                held = test(ctx)
+                ctx.trace.append(("consistency", check.id, held))
+                if held is True:
+                    found = "; ".join(f"`{n}` = {_show_value(v)}" for n, v in self._witnesses(check.when, ctx))
+                    actions.append(ActionItem(
+                        id=check.id, kind="consistency", text=f"{check.message} ({found})" if found else check.message,
+                        source=check.source, judgement=check.judgement or check.message, certain=True))
 
         headline = next(r for r in results if r.id == self.model.pack.headline)
+        contradictions = [a for a in actions if a.kind == "consistency"]
+        if contradictions:  # a decision resting on findings that contradict each other is left to judgement
+            headline = headline.model_copy(update={"judgement": True, "judgements": [*headline.judgements, *(
+                Judgement(rule=a.id, reason=f"{a.text} [{a.source}]") for a in contradictions)]})
+            results = [headline if r.id == headline.id else r for r in results]
         missing_list = [
             MissingEvidence(input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
             for name, by in sorted(needed.items())
+            if name.split("[")[0] in self.inputs  # a decision in conflict is not evidence to give
         ]
         judgement = any(r.judgement for r in results) or any(a.judgement for a in actions)
-        status = "out_of_scope" if out_of_scope else (headline.status if headline.status != "no_value" else "decided")
+        matters, why = self._judgement_matters(headline, contradictions) if not out_of_scope else (False, None)
+        status = "out_of_scope" if out_of_scope else headline.status
         return Decision(
             pack=self._ref,
             provider_id=ev.provider.id,
@@ -184,11 +240,14 @@ class PolicyPack:
             severity=headline.severity,
             severity_label=SEVERITY_LABELS.get(headline.severity) if headline.severity is not None else None,
             decisions=results,
-            actions=[a for a in actions if a.kind != "approval"],
+            actions=[a for a in actions if a.kind not in ("approval", "warning", "consistency")],
             approvals=[a for a in actions if a.kind == "approval"],
-            warnings=warnings,
+            warnings=[a for a in actions if a.kind in ("warning", "consistency")],
+            notes=notes,
             missing=missing_list,
             judgement=judgement,
+            judgement_matters=matters,
+            judgement_why=why,
             out_of_scope=out_of_scope,
             calendar=self.calendar.description,
             engine=f"carepolicy {__version__}",
@@ -202,67 +261,233 @@ class PolicyPack:
         that must be explained.
         """
         ctx = Ctx(evidence, as_of, self.calendar)
-        values = ctx.values
         for d, fn in self._decisions:
-            o = fn(ctx)
-            if o.status == "decided":
-                values[d.id] = o.value
-            else:
-                values[d.id] = None
-                if o.status != "no_value":
-                    ctx.unsettled[d.id] = o.missing
-                    if isinstance(o.value, list):
-                        ctx.partial[d.id] = o.value
-        return dict(values)
+            del ctx.missing[:]
+            feed(ctx, d.id, fn(ctx))
+        return {d.id: ctx.values.get(d.id) for d, _ in self._decisions}
 
-    def _due(self, o: Any, ctx: Ctx, warnings: list[str]) -> tuple[date | None, str | None]:
+    def context(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str, *,
+                decisions: bool = True) -> Ctx:
+        """The state :meth:`evaluate` reaches before its outcomes: scope checked and every decision
+        fed forward exactly as ``evaluate`` feeds it (``decisions=False``: inputs only).
+
+        For checking a pack's other conditions (ladder guards and warnings) with :meth:`check`.
+        When a scope rule holds, no decision is made and each is left open, named as out of scope.
+        """
+        ev = self.parse_evidence(evidence)
+        on = _as_date(as_of)
+        self._refuse_out_of_force(on)
+        ctx = Ctx(ev, on, self.calendar)
+        if not decisions:
+            return ctx
+        ctx.out_of_scope = self._check_scope(ctx, [])
+        for d, fn in self._decisions:
+            del ctx.missing[:]
+            if ctx.out_of_scope:
+                ctx.unsettled[d.id] = (f"{d.id} (out of scope)",)
+            else:
+                feed(ctx, d.id, fn(ctx))
+        del ctx.missing[:]
+        return ctx
+
+    def check(self, where: str, ctx: Ctx) -> tuple[Tri, list[str]]:
+        """The compiled condition at ``where`` (a pack path such as ``ladder.transitions[2].guard``,
+        or a part of one, ``...guard.all[1]``) over ``ctx``: true, false or ``None`` (not known),
+        with the missing evidence it met. Conditions were compiled when the pack loaded."""
+        cond = self._conditions.get(where)
+        if cond is None:
+            raise KeyError(f"pack `{self.id}` has no condition at `{where}`")
+        mark = len(ctx.missing)
+        result = cond(ctx)
+        missing = list(dict.fromkeys(ctx.missing[mark:]))
+        del ctx.missing[mark:]
+        return result, missing
+
+    def reading(self, input_id: str, ctx: Ctx) -> Any:
+        """An input's value in ``ctx`` as the rows read it: the value, ``None`` when not known, or a
+        :class:`~carepolicy._compile.Range` for a count known only between two numbers. Nothing is
+        recorded as missing."""
+        mark = len(ctx.missing)
+        v = self._compiler.read[input_id](ctx)
+        del ctx.missing[mark:]
+        return v
+
+    def _check_scope(self, ctx: Ctx, notes: list[str]) -> list[str]:
+        out_of_scope: list[str] = []
+        for rule, cond in self._scope:
+            del ctx.missing[:]
+            r = cond(ctx)
+            ctx.trace.append(("scope", rule.id, r))
+            if r is True:
+                out_of_scope.append(f"{rule.reason} [{rule.id}: {rule.source}]")
+            elif r is None:
+                notes.append(f"could not check scope rule `{rule.id}` ({rule.reason}): missing {', '.join(sorted(set(ctx.missing)))}")
+        return out_of_scope
+
+    def _refuse_out_of_force(self, on: date) -> None:
+        if not self.in_force(on):
+            meta = self.model.pack
+            raise EvaluationError(
+                f"pack `{self.id}` v{self.version} is not in force on {on.isoformat()} "
+                f"(in force {meta.effective_from.isoformat()} to {meta.effective_to.isoformat() if meta.effective_to else 'now'})"
+            )
+
+    def _due(self, o: Any, ctx: Ctx, notes: list[str]) -> tuple[date | None, date | None, str | None]:
         if o.due is None:
-            return None, None
+            return None, None, None
         anchor = None
         origin = "the as-of date"
         if o.due.from_ != "as_of":
-            anchor = self._compiler.getters[o.due.from_](ctx.evidence)
+            anchor = self._compiler.value(o.due.from_, ctx)
             if anchor is None:
-                warnings.append(f"`{o.id}`: due date unknown, `{o.due.from_}` ({self._input_paths[o.due.from_]}) is missing")
-                return None, None
+                notes.append(f"`{o.id}`: due date unknown, `{o.due.from_}` ({self._input_paths[o.due.from_]}) is missing")
+                return None, None, None
             origin = f"`{o.due.from_}`"
-        when = due_date(ctx.as_of, anchor, o.due.after, o.due.before, self.calendar)
-        rel = f"{o.due.after} after" if o.due.after else f"{o.due.before} before"
-        return when, f"{rel} {origin} ({(anchor or ctx.as_of).isoformat()})"
+        try:
+            start, when = due_date(ctx.as_of, anchor, o.due, self.calendar)
+        except (ValueError, OverflowError):
+            raise EvaluationError(f"`{o.id}`: due date out of range", [Diagnostic(
+                code="CP411", path=f"outcomes.{o.id}.due",
+                message=f"outcome `{o.id}`: the due date counted from {(anchor or ctx.as_of).isoformat()} is outside the calendar",
+            )]) from None
+        rule = o.due.describe(f"{origin} ({(anchor or ctx.as_of).isoformat()})")
+        return start, when, rule
 
-    def _result(self, d: Any, o: Any) -> DecisionResult:
+    def _result(self, d: Any, o: Any, analysis: Analysis | None = None, ctx: Ctx | None = None) -> DecisionResult:
         scale = d.scale
         value = o.value
         label = severity = None
         if scale is not None and o.status == "decided" and not isinstance(value, list):
             label = self._labels[scale].get(value)
             severity = self._severity[scale].get(value)
+        bounds = self._bounds(d, o, analysis)
+        settle = [Settle(input=s.input, path=self._input_paths.get(s.input, s.input), cases=[
+            SettleCase(when=when, value=None if v is NO_VALUE else v,
+                       label=None if v is NO_VALUE or scale is None else self._labels[scale].get(v))
+            for when, v in s.cases]) for s in (analysis.settle if analysis else ())]
+        margin = self._margin(d, o, ctx) if ctx is not None and o.status == "decided" else None
         sources = [self._rule_source[(d.id, r)] for r in o.rules if (d.id, r) in self._rule_source]
         if not sources and o.status == "decided":
             sources = [d.source]
-        judgements = [Judgement(rule=rule, reason=reason) for rule, reason in o.judgements]
+        judgements = [Judgement(rule=rule, reason=reason) for rule, reason in dict.fromkeys(o.judgements)]
         return DecisionResult(
             id=d.id, title=d.title, status=o.status, value=value, label=label, severity=severity,
             rules=list(o.rules), sources=sources, judgement=bool(judgements), judgements=judgements,
             undetermined=list(o.undetermined), missing=list(dict.fromkeys(o.missing)),
-            explanation=self._explain(d, o, label),
+            bounds=bounds, settle=settle, margin=margin,
+            explanation=self._explain(d, o, label, bounds, settle, margin),
         )
 
-    def _explain(self, d: Any, o: Any, label: str | None) -> str:
+    def _judgement_matters(self, head: DecisionResult, contradictions: list[ActionItem]) -> tuple[bool, str | None]:
+        """Whether the headline's judgement is worth a reader's attention, and why (not merely that bands are guidance)."""
+        if contradictions:
+            return True, "findings contradict each other: " + "; ".join(a.id for a in contradictions)
+        if head.status != "decided":
+            return False, None
+        d = self.model.decision(head.id)
+        chosen = set(head.rules)
+        own = [j for j in head.judgements if j.rule in chosen or "/" in j.rule]
+        if own:
+            return True, "the value rests on a rule left to judgement: " + ", ".join(f"`{j.rule}`" for j in own)
+        m = head.margin
+        if d.judgement and m is not None:
+            step = 1 if self.inputs[m.input].type.base == "integer" else 0
+            near = [x for x in (m.up_distance, m.down_distance) if x is not None and x <= step]
+            if near:
+                return True, f"`{m.input}` = {_fmt(m.value)} is at the edge of band `{m.band}`, and the bands are guidance"
+        return False, None
+
+    def _witnesses(self, cond: Any, ctx: Ctx) -> list[tuple[str, Any]]:
+        """The inputs that make a condition that holds hold, with their values (to name findings in a message)."""
+        out: list[tuple[str, Any]] = []
+        if isinstance(cond, AllOf):
+            for c in cond.all:
+                out += [w for w in self._witnesses(c, ctx) if w not in out]
+        elif isinstance(cond, AnyOf):
+            for c in cond.any:
+                if self._compiler.condition(c)(ctx) is True:
+                    return self._witnesses(c, ctx)
+        elif isinstance(cond, Test) and cond.decision is None:
+            kind, subject = cond.subject
+            names = [subject] if kind == "input" else list(subject)
+            op, arg = cond.operator
+            for n in names:
+                single = Test.model_validate({"input": n, ("is" if op == "is" else "in" if op == "in" else op): arg})
+                if kind != "any_of" or self._compiler.test(single)(ctx) is True:
+                    value = self._compiler.value(n, ctx)
+                    if value is not None:
+                        out.append((n, value))
+        return out
+
+    def _bounds(self, d: Any, o: Any, analysis: Analysis | None) -> Bounds | None:
+        if d.scale is None or not self.model.scale(d.scale).ordered or isinstance(o.value, list):
+            return None
+        if o.status == "decided":
+            possible: tuple[Any, ...] = (o.value,)
+            exact, no_value = True, False
+        elif o.status == "no_value":
+            possible, exact, no_value = (), True, True
+        elif analysis is not None:
+            possible = tuple(v for v in analysis.possible if v is not NO_VALUE)
+            exact, no_value = analysis.exact, NO_VALUE in analysis.possible
+        else:
+            return None
+        severities = [s for s in (self._severity[d.scale].get(v) for v in possible) if s is not None]
+        labels = self._labels[d.scale]
+        return Bounds(at_least=possible[0] if possible else None, at_most=possible[-1] if possible else None,
+                      possible=list(possible), labels=[labels.get(v, v) for v in possible], no_value_possible=no_value,
+                      severity_min=min(severities, default=None), severity_max=max(severities, default=None),
+                      exact=exact)
+
+    def _margin(self, d: Any, o: Any, ctx: Ctx) -> Margin | None:
+        if not isinstance(d, BandsDecision) or not o.rules:
+            return None
+        v = self._compiler.value(d.input, ctx)
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return None
+        i = next((k for k, b in enumerate(d.bands) if b.id == o.rules[0]), None)
+        if i is None:
+            return None
+        fields: dict[str, Any] = {}
+        nxt = d.bands[i + 1] if i + 1 < len(d.bands) else None
+        if nxt is not None and nxt.min is not None:
+            fields.update(next_up=nxt.id, up_at=nxt.min, up_distance=nxt.min - v)
+        if i > 0:
+            prev = d.bands[i - 1]
+            end = prev.max if prev.max is not None else prev.below
+            if end is not None:
+                fields.update(next_down=prev.id, down_at=end, down_distance=v - end)
+        return Margin(input=d.input, value=v, band=o.rules[0], **fields)
+
+    def _explain(self, d: Any, o: Any, label: str | None, bounds: Bounds | None = None,
+                 settle: list[Settle] | None = None, margin: Margin | None = None) -> str:
         shown = label or (", ".join(map(str, o.value)) if isinstance(o.value, list) else _fmt(o.value))
         why = "; ".join(f"{self._rule_text.get((d.id, r), r)} [{self._rule_source.get((d.id, r), d.source)}]" for r in o.rules)
         if o.status == "decided":
             text = f"{shown}" + (f" because {why}" if why else "")
             if isinstance(o.value, list) and not o.value:
                 text = "none apply"
+            if margin is not None and margin.words():
+                text += f" ({margin.words()})"
         elif o.status == "insufficient_evidence":
             text = "insufficient evidence"
+            if bounds is not None and bounds.possible:
+                labels = self._labels[d.scale]
+                names = [labels.get(v, v) for v in bounds.possible] + (["no value"] if bounds.no_value_possible else [])
+                if len(bounds.possible) == 1 and not bounds.no_value_possible:
+                    text += f", but it can only be {names[0]}"
+                else:
+                    least = bounds.at_least or ""
+                    text += f": at least {labels.get(least, least)} (one of {', '.join(names)})"
             if o.undetermined:
                 text += ": could not check " + ", ".join(f"`{r}`" for r in o.undetermined)
             if o.missing:
                 text += "; missing " + ", ".join(f"`{m}`" for m in dict.fromkeys(o.missing))
             if isinstance(o.value, list) and o.value:
                 text += "; so far: " + ", ".join(map(str, o.value))
+            for st in settle or ():
+                text += f"; `{st.input}` " + ", ".join(
+                    f"{c.when} -> {c.label or ('no value' if c.value is None else c.value)}" for c in st.cases)
         elif o.status == "conflict":
             text = "conflict: rows " + ", ".join(f"`{r}`" for r in o.rules) + " all hold under `hit: unique`"
         else:
@@ -270,6 +495,48 @@ class PolicyPack:
         if o.judgements:
             text += " (professional judgement: " + "; ".join(reason for _, reason in o.judgements) + ")"
         return text
+
+
+def _show_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, date):
+        return v.isoformat()
+    return _fmt(v) if isinstance(v, (int, float)) else str(v)
+
+
+def rule_inputs(cond: Any) -> list[str]:
+    """The inputs a condition reads, in the order written (for naming findings in messages)."""
+    from ._check import walk_conditions
+
+    out: list[str] = []
+    for leaf, _ in walk_conditions(cond, ()):
+        if isinstance(leaf, Test):
+            kind, subject = leaf.subject
+            if kind != "decision":
+                out.extend(n for n in ([subject] if kind == "input" else subject) if n not in out)
+            arg = leaf.operator[1]
+            if hasattr(arg, "input") and arg.input not in out:
+                out.append(arg.input)
+    return out
+
+
+def path_text(path: tuple[str | int, ...]) -> str:
+    """A pack path as text: ``("ladder", "transitions", 2, "guard")`` is ``ladder.transitions[2].guard``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+
+
+def _nodes(cond: Any, path: tuple[str | int, ...]) -> Iterator[tuple[Any, str]]:
+    """A condition and every part of it, each with its path as text."""
+    yield cond, path_text(path)
+    if isinstance(cond, AllOf):
+        for i, c in enumerate(cond.all):
+            yield from _nodes(c, path + ("all", i))
+    elif isinstance(cond, AnyOf):
+        for i, c in enumerate(cond.any):
+            yield from _nodes(c, path + ("any", i))
+    elif isinstance(cond, NotOf):
+        yield from _nodes(cond.not_, path + ("not",))
 
 
 def _band_text(b: Any) -> str:
@@ -284,9 +551,6 @@ def _band_text(b: Any) -> str:
     if b.below is not None:
         return f"below {_fmt(b.below)}"
     return "any value"
-
-
-EARLIEST, LATEST = date(1900, 1, 1), date(2899, 12, 31)
 
 
 def _as_date(value: date | str) -> date:
@@ -310,6 +574,23 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
         for p in packs:
             grouped.setdefault(p.id, []).append(p)
         self._packs = {k: tuple(sorted(v, key=lambda p: p.model.pack.effective_from)) for k, v in sorted(grouped.items())}
+        everything = [p for versions in self._packs.values() for p in versions]
+        self._vocabulary = _vocabulary(everything, name="LibraryEvidence")
+
+    @property
+    def evidence_model(self) -> type[Evidence]:
+        """The strict model of a record for every pack here: shared facts plus every declared local finding."""
+        return self._vocabulary.model
+
+    def parse_evidence(self, evidence: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
+        """Validate a record for every pack here; raises :class:`~carepolicy.EvidenceError`."""
+        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
+            return evidence
+        return self._vocabulary.validate(evidence, source=source)
+
+    def evidence_schema(self) -> dict[str, Any]:
+        """JSON Schema of a record for every pack here."""
+        return self._vocabulary.json_schema("carepolicy provider evidence")
 
     def __getitem__(self, pack_id: str) -> tuple[PolicyPack, ...]:
         return self._packs[pack_id]
@@ -330,9 +611,10 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
                 return p
         raise EvaluationError(f"no version of pack `{pack_id}` is in force on {day.isoformat()}")
 
-    def evaluate_all(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str) -> list[Decision]:
-        """Evaluate every pack that has a version in force on ``as_of``."""
-        ev = parse_evidence(evidence)
+    def evaluate_all(self, evidence: Evidence | Mapping[str, Any] | str | bytes, as_of: date | str, *,
+                     analyse: bool = True) -> list[Decision]:
+        """Evaluate every pack that has a version in force on ``as_of`` (``analyse``: see :meth:`PolicyPack.evaluate`)."""
+        ev = self.parse_evidence(evidence)
         day = _as_date(as_of)
         out = []
         for pack_id in self._packs:
@@ -340,7 +622,7 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
                 pack = self.in_force(pack_id, day)
             except EvaluationError:
                 continue
-            out.append(pack.evaluate(ev, day))
+            out.append(pack.evaluate(ev, day, analyse=analyse))
         return out
 
 
@@ -350,6 +632,7 @@ def evaluate(
     as_of: date | str,
     *,
     pack_id: str | None = None,
+    analyse: bool = True,
 ) -> Decision:
     """Evaluate a pack over one provider's evidence as of a date.
 
@@ -357,13 +640,61 @@ def evaluate(
     :class:`PackLibrary` with ``pack_id``), in which case the version in force on
     ``as_of`` is used. ``evidence`` is an :class:`~carepolicy.Evidence`, a dict or JSON
     text. Raises :class:`~carepolicy.EvidenceError` for invalid evidence and
-    :class:`~carepolicy.EvaluationError` when no version is in force.
+    :class:`~carepolicy.EvaluationError` when no version is in force. An open decision on
+    an ordered scale comes with its bounds and what would settle it unless ``analyse=False``.
     """
     if isinstance(pack, PolicyPack):
-        return pack.evaluate(evidence, as_of)
+        return pack.evaluate(evidence, as_of, analyse=analyse)
     library = pack if isinstance(pack, PackLibrary) else PackLibrary(pack)
     if pack_id is None:
         if len(library) != 1:
             raise EvaluationError("several packs given: name the one to evaluate with `pack_id=`")
         pack_id = next(iter(library))
-    return library.in_force(pack_id, as_of).evaluate(evidence, as_of)
+    return library.in_force(pack_id, as_of).evaluate(evidence, as_of, analyse=analyse)
+
+
+# ----------------------------------------------------------------- evidence models from declarations
+
+
+def _model_name(pack_id: str) -> str:
+    return "Evidence_" + "".join(part.capitalize() for part in pack_id.replace("-", "_").split("_"))
+
+
+def _vocabulary(packs: list[PolicyPack], *, name: str) -> EvidenceModels:
+    """The evidence model for ``packs``: every finding they declare, each declared one way only."""
+    findings = []
+    seen: dict[tuple[str, str], tuple[Any, str]] = {}
+    problems: list[Diagnostic] = []
+    owned: set[str] = set()
+    moved: dict[str, str] = {}
+    kinds: set[str] = set()
+    for p in packs:
+        owned.add(p.model.pack.authority.id)
+        kinds.update(k.id for k in p.model.event_kinds)
+        for inp in p.model.inputs:
+            spec = p.inputs.get(inp.id)
+            if spec is None:
+                continue
+            if inp.was is not None and inp.was != spec.evidence_path:
+                moved.setdefault(inp.was, spec.evidence_path)
+            f = spec.finding
+            if f is None:
+                continue
+            key = (f.namespace, f.name)
+            if key in seen and seen[key][0] != f.type.signature():
+                problems.append(Diagnostic(
+                    code="CP218", file=p.file, path=f"inputs.{inp.id}",
+                    message=f"local finding `local.{f.namespace}.{f.name}` is declared as {f.type.describe()} here "
+                            f"but differently by pack `{seen[key][1]}`",
+                    hint="declare a finding one way in every pack that reads it"))
+                continue
+            seen.setdefault(key, (f.type.signature(), p.id))
+            findings.append(f)
+    if problems:
+        raise PackLoadError(f"{len(problems)} finding(s) declared two ways", problems)
+    return EvidenceModels(findings, kinds, owned, moved, name)
+
+
+def _covers(model: type[Evidence], vocabulary: EvidenceModels) -> bool:
+    found = EvidenceModels.of(model)
+    return found is not None and found.covers(vocabulary)

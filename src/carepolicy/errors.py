@@ -16,11 +16,17 @@ Diagnostic code families (stable, never reused):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ._text import escape
+
 __all__ = [
     "Diagnostic",
+    "MoreProblems",
+    "MAX_DIAGNOSTICS",
+    "limit_diagnostics",
     "PolicyError",
     "PackLoadError",
     "EvidenceError",
@@ -51,10 +57,17 @@ class Diagnostic:
     """How to fix it, e.g. ``did you mean `standards`?``."""
     severity: Literal["error", "warning"] = "error"
 
+    def __post_init__(self) -> None:
+        # Text echoed from a pack, evidence or a file name never reaches a terminal raw (see _text).
+        for name in ("message", "path", "expected", "hint"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, escape(value))
+
     @property
     def location(self) -> str:
         """``file:line:col`` (or as much of it as is known)."""
-        parts = [self.file or "<input>"]
+        parts = [escape(self.file) if self.file else "<input>"]
         if self.line is not None:
             parts.append(str(self.line))
             if self.col is not None:
@@ -78,24 +91,89 @@ class Diagnostic:
         return asdict(self)
 
 
+MAX_DIAGNOSTICS = 100
+"""At most this many problems are listed for one pack (or one ``carepolicy validate`` run); one more says how many are left."""
+
+MORE_CODE = "CP112"
+
+
+@dataclass(frozen=True, slots=True)
+class MoreProblems(Diagnostic):
+    """The last diagnostic of a capped list: how many problems were found but not listed (``omitted``)."""
+
+    omitted: int = 0
+
+
+def more_problems(anchor: Diagnostic, omitted: int) -> MoreProblems:
+    """The summary for ``omitted`` problems not listed, placed where the first of them is."""
+    return MoreProblems(
+        code=MORE_CODE,
+        message=f"{omitted:,} more problem{'s' if omitted != 1 else ''} not shown",
+        file=anchor.file,
+        line=anchor.line,
+        col=anchor.col,
+        path=anchor.path,
+        hint=f"only the first {MAX_DIAGNOSTICS} problems are listed; fix them and check again",
+        omitted=omitted,
+    )
+
+
+def limit_diagnostics(diagnostics: Iterable[Diagnostic], limit: int = MAX_DIAGNOSTICS) -> list[Diagnostic]:
+    """The first ``limit`` diagnostics by position, then one :class:`MoreProblems` counting all the rest.
+
+    Summaries already in ``diagnostics`` (from a capped list merged into a bigger one)
+    are folded into the new one, so the count stays exact.
+    """
+    real: list[Diagnostic] = []
+    summaries: list[MoreProblems] = []
+    for d in diagnostics:
+        if isinstance(d, MoreProblems):
+            summaries.append(d)
+        else:
+            real.append(d)
+    real.sort(key=Diagnostic.sort_key)
+    hidden = real[limit:]
+    omitted = len(hidden) + sum(m.omitted for m in summaries)
+    if omitted == 0:
+        return real
+    anchor = min([*hidden[:1], *summaries], key=Diagnostic.sort_key)  # the first problem not listed
+    return real[:limit] + [more_problems(anchor, omitted)]
+
+
 class PolicyError(Exception):
     """Base of every error carepolicy raises on purpose."""
 
     exit_code = 1
+    _limit: int | None = None
 
     def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
-        self.diagnostics: list[Diagnostic] = sorted(diagnostics or [], key=Diagnostic.sort_key)
+        if self._limit is not None:
+            self.diagnostics: list[Diagnostic] = limit_diagnostics(diagnostics or [], self._limit)
+        else:
+            self.diagnostics = sorted(diagnostics or [], key=Diagnostic.sort_key)
         super().__init__(message)
 
+    @property
+    def omitted(self) -> int:
+        """How many problems were found beyond those listed (0 when all are listed)."""
+        last = self.diagnostics[-1] if self.diagnostics else None
+        return last.omitted if isinstance(last, MoreProblems) else 0
+
     def __str__(self) -> str:
-        head = super().__str__()
+        head = escape(super().__str__())
         if not self.diagnostics:
             return head
         return head + "\n" + "\n".join(str(d) for d in self.diagnostics)
 
 
 class PackLoadError(PolicyError):
-    """A pack could not be read, parsed or validated; ``diagnostics`` lists every problem found."""
+    """A pack could not be read, parsed or validated.
+
+    ``diagnostics`` lists the problems found in position order: all of them, or the first
+    :data:`MAX_DIAGNOSTICS` and a last :class:`MoreProblems` (code ``CP112``) saying how many more.
+    """
+
+    _limit = MAX_DIAGNOSTICS
 
 
 class EvidenceError(PolicyError):

@@ -1,41 +1,73 @@
-"""Typed provider evidence: everything the five councils' frameworks read about a provider.
+"""Typed provider evidence: the shared facts every framework reads the same way.
 
-One model serves every pack: a pack declares which fields it reads (its ``inputs``)
-and the loader checks those paths against this model. Every field except the
-provider's identity is optional, because missing evidence is normal and must be
-reported as missing, never read as good news: ``None`` means "not known", an empty
-list of events means "known: there were none".
+A record has two layers. The **shared facts** are defined here, once, for every
+council: who the provider is (``provider``), the regulator's ratings with their dates
+(``cqc``), dated ``events``, and the facts that are per authority by nature, keyed by
+authority (``authorities.<authority_id>``: in this authority's area, commissioned by
+it). Each authority's **local findings** (scores, standards, RAG ratings, meeting
+outcomes, process dates) live under ``local.<authority_id>`` and are declared by the
+packs themselves, never here: a pack's ``inputs:`` give each finding's type, range,
+clause and description, and :meth:`carepolicy.PolicyPack.evidence_model` builds the
+strict model for exactly what a pack (or a library of packs) reads.
 
-Evidence is strict: unknown fields are rejected, numbers are not parsed from
-strings and booleans are not numbers. Dates are ISO ``YYYY-MM-DD`` strings in JSON.
+Every field except the provider's identity is optional: ``None`` (or absent) means
+*not known*, and missing evidence is reported as missing, never read as good news; an
+empty list of events means *known: there were none*. Evidence is strict: unknown
+fields are errors, numbers are not parsed from strings, booleans are not numbers, and
+dates are ISO ``YYYY-MM-DD`` text between 1900 and 2899.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ._jsonschema import finish_schema
 from ._time import parse_date
-from .errors import Diagnostic, EvidenceError
 
 __all__ = [
     "Evidence",
     "Provider",
     "CqcRatings",
-    "Assessments",
-    "QualityStandards",
     "Event",
-    "RiskFlags",
-    "ImprovementPlan",
-    "History",
-    "parse_evidence",
+    "AuthorityFacts",
+    "EVENT_KINDS",
+    "EVENT_FIELDS",
+    "EARLIEST",
+    "LATEST",
     "evidence_json_schema",
 ]
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2899, 12, 31)
+"""The dates carepolicy reads: far enough apart for any record, near enough that a century's
+deadline from either end is still a date (``9999-12-31`` placeholders are refused, not wrapped)."""
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        day = parse_date(value)
+    elif isinstance(value, date) and type(value) is date:
+        day = value
+    else:
+        return value  # pydantic's strict date check reports the wrong type
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(
+            f"`{day.isoformat()}` is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}, the dates carepolicy reads; "
+            "if it stands for 'no date' or 'no end date', leave the field out"
+        )
+    return day
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                    "description": "YYYY-MM-DD, 1900-01-01 to 2899-12-31"}),
+]
+AuthorityKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+_KEY_SCHEMA: dict[str, Any] = {"pattern": "^[a-z][a-z0-9_]*$", "maxLength": 60}
 
 ServiceType = Literal[
     "nursing",
@@ -51,12 +83,10 @@ ServiceType = Literal[
     "gp_larc",
 ]
 CqcRating = Literal["outstanding", "good", "requires_improvement", "inadequate", "not_rated"]
-Rag = Literal["green", "amber", "red"]
-PammsRating = Literal["excellent", "good", "requires_improvement", "poor"]
 Level = Literal["low", "medium", "high"]
 Harm = Literal["none", "low", "moderate", "significant", "severe"]
 
-EventKind = Literal[
+EVENT_KINDS: tuple[str, ...] = (
     "safeguarding_alert",
     "safeguarding_strategy_meeting",
     "s42_enquiry",
@@ -80,11 +110,14 @@ EventKind = Literal[
     "regulator_warning",
     "market_exit_notice",
     "new_cause_for_concern",
-    "safeguarding_outcome_improvement_needed",  # outcome of a safeguarding concern identifies a need for the service to improve
-]
+    "safeguarding_outcome_improvement_needed",
+)
+"""Kinds of dated event every pack may count; a pack may declare more (``event_kinds:``)."""
 
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+MAX_EVENTS = 10_000
+MAX_AUTHORITIES = 400
 
 
 class _Strict(BaseModel):
@@ -98,43 +131,25 @@ class _Strict(BaseModel):
         hide_input_in_errors=True,
     )
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _iso_dates(cls, value: Any, info: Any) -> Any:
-        # Strict mode refuses date strings from Python dicts; evidence always writes them as ISO text.
-        field = cls.model_fields.get(info.field_name)
-        if isinstance(value, str) and field is not None and _is_date_annotation(field.annotation):
-            return parse_date(value)
-        return value
-
-
-def _is_date_annotation(annotation: Any) -> bool:
-    return annotation is date or (getattr(annotation, "__args__", None) is not None and date in annotation.__args__)
-
 
 class Provider(_Strict):
-    """Who the provider is and what service it runs."""
+    """Who the provider is and what service it runs, as registered."""
 
     id: Text
     name: Text
     proprietor: Text | None = None
     service_type: ServiceType
     cqc_regulated: bool | None = None
+    registered_manager_in_post: bool | None = Field(default=None, description="a registered manager is in post (CQC register)")
     beds: Count | None = None
     people_served: Count | None = None
-    addresses_in_area: Count | None = Field(default=None, description="service addresses inside the authority's area")
-    registered_office_in_area: bool | None = Field(default=None, description="registered office (office base) inside the authority's area")
-    pamms_assessed_by_other_authority: bool | None = None
-    chc_funded_residents: bool | None = Field(default=None, description="residents funded by NHS Continuing Health Care")
-    market_risk: bool | None = Field(default=None, description="strategically important: block or specialist provider, or many people in one setting")
-    nursing_contract_with_health: bool | None = None
-    client_group: Literal["adults", "children"] | None = Field(default=None, description="who the service supports: adults' or children's services (decides e.g. which safeguarding lead approves)")
-    previously_commissioned: bool | None = Field(default=None, description="the authority has commissioned this service before (false: a new service needing pre-service checks)")
-    commissioned_by_authority: bool | None = Field(default=None, description="the council or its NHS partner holds a contract with the provider for the service (false: no contract, or only direct payments / personal budgets)")
+    client_group: Literal["adults", "children"] | None = Field(
+        default=None, description="who the service supports: adults' or children's services"
+    )
 
 
 class CqcRatings(_Strict):
-    """The regulator's latest published ratings."""
+    """The regulator's latest published ratings, with their dates."""
 
     overall: CqcRating | None = None
     safe: CqcRating | None = None
@@ -143,65 +158,24 @@ class CqcRatings(_Strict):
     responsive: CqcRating | None = None
     well_led: CqcRating | None = None
     special_measures: bool | None = None
-    inspection_date: date | None = None
+    inspection_date: IsoDate | None = Field(default=None, description="date of the latest inspection")
+    published_on: IsoDate | None = Field(default=None, description="date the latest ratings were published")
+    overall_since: IsoDate | None = Field(default=None, description="date the current overall rating was first published")
     consecutive_below_good: Count | None = Field(default=None, description="inspections in a row rated below Good overall")
-    compliance_fluctuating: bool | None = Field(default=None, description="compliance has fluctuated between inspections")
 
 
-class QualityStandards(_Strict):
-    """Oxfordshire's ten quality standards of good care, each red, amber or green."""
-
-    leadership_and_management: Rag | None = None
-    staffing_levels_and_recruitment: Rag | None = None
-    staff_skills_and_training: Rag | None = None
-    approach_to_personalisation: Rag | None = None
-    care_plans_and_risk_assessments: Rag | None = None
-    health_and_safety: Rag | None = None
-    safeguarding: Rag | None = None
-    service_quality_and_assurance: Rag | None = None
-    involvement_and_engagement: Rag | None = None
-    partnership_working: Rag | None = None
-
-
-class Assessments(_Strict):
-    """Results of the councils' own assessment tools."""
-
-    risk_profile_score: Annotated[int, Field(ge=0, le=1000)] | None = Field(
-        default=None, description="QPIP risk profile tool score"
-    )
-    risk_extremely_high: bool | None = Field(default=None, description="partners judge the risk extremely high")
-    concerns_nature: Literal["social_care", "clinical", "mixed"] | None = Field(
-        default=None, description="where the main concerns lie"
-    )
-    quality_standards: QualityStandards | None = None
-    pamms_rating: PammsRating | None = None
-    pamms_assessed_on: date | None = None
-    pamms_improvements_identified: bool | None = None
-    pamms_scheduled: bool | None = Field(default=None, description="assessment agreed through the schedule or the PRIG")
-    questionnaire_rag: Rag | None = None
-    questionnaire_issued_on: date | None = None
-    quality_review_outcome: Literal["good", "requires_improvement", "inadequate"] | None = None
-    quality_review_on: date | None = None
-    service_risk_level: Level | None = Field(default=None, description="risk from contract value and service criticality")
-    standards_of_care_threshold_met: bool | None = None
-    serious_concerns_threshold_met: bool | None = None
-    all_areas_adequate: bool | None = None
-    provider_quality_rating: Annotated[int, Field(ge=1, le=5)] | None = Field(
-        default=None, description="a rating already given, e.g. by a QA team"
-    )
-    concerns_identified: Literal["none", "minor", "may_impact_safety", "impacting_safety"] | None = Field(
-        default=None, description="concerns identified (at the monitoring meeting, by the QA officer, service manager, another professional or the regulator) by their effect on safety: none; minor, no effect on safety; may affect safety (risk of harm if not dealt with); affect or have affected safety (significant risk of further harm)"
-    )
-    standards_breach: Literal["none", "easily_resolved", "not_easily_resolved"] | None = Field(
-        default=None, description="evidence that standards or regulations are not being met: none; not met but easily resolved (or being resolved) without effect on safety; not met and not easily resolved"
-    )
+EVENT_FIELDS: tuple[str, ...] = (
+    "staff_member", "people_affected", "harm", "level", "substantiated", "open", "remedied",
+    "learning_evidenced", "police_involved", "theme",
+)
+"""The attributes of an event that a pack's ``count_events`` may filter or group by."""
 
 
 class Event(_Strict):
     """One dated thing that happened: an alert, a complaint, an error, a notice..."""
 
-    kind: EventKind
-    date: date
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+    date: IsoDate
     id: Text | None = None
     staff_member: Text | None = Field(default=None, description="the staff member involved or alleged")
     people_affected: Count | None = None
@@ -216,147 +190,45 @@ class Event(_Strict):
     note: Annotated[str, Field(max_length=2000)] | None = None
 
 
-class RiskFlags(_Strict):
-    """Financial, workforce, contract and market flags."""
+class AuthorityFacts(_Strict):
+    """What one authority's relation to the provider is: per authority by nature, so keyed by authority."""
 
-    financial_distress: Literal["none", "may_struggle_to_pay_staff", "struggling", "close_to_failure"] | None = None
-    financial_risk_score: Level | None = None
-    market_exit_notice: bool | None = None
-    regulator_closure_warning: bool | None = None
-    whole_service_concern: bool | None = None
-    registered_manager_in_post: bool | None = None
-    high_staff_turnover: bool | None = None
-    recruitment: Literal["ok", "struggling_with_plans", "struggling_without_plans"] | None = None
-    kpis: Literal["met", "at_risk", "some_not_met", "many_not_met"] | None = None
-    productivity_targets: Literal["met", "at_risk", "some_not_met", "many_not_met"] | None = Field(
-        default=None, description="productivity targets, graded as `kpis` (`met` also when none are set)"
+    in_area: bool | None = Field(default=None, description="the service, or one of its addresses, is in the authority's area")
+    addresses_in_area: Count | None = Field(default=None, description="service addresses inside the authority's area")
+    registered_office_in_area: bool | None = Field(default=None, description="registered office (office base) inside the authority's area")
+    commissioned: bool | None = Field(
+        default=None,
+        description="the authority or its NHS partner holds a contract with the provider for the service "
+                    "(false: no contract, or only direct payments / personal budgets)",
     )
-    at_risk_of_failure: bool | None = Field(
-        default=None, description="other issues mean the provider is at risk of failing or closing if action is not taken"
+    previously_commissioned: bool | None = Field(
+        default=None, description="the authority has commissioned this service before (false: a new service)"
     )
-    contract_compliance: Literal["met", "minor_gaps", "gaps_affecting_delivery", "significant_breach"] | None = None
-    paperwork_in_order: bool | None = Field(default=None, description="insurances, registrations and paperwork in place")
-    customer_experience: Literal["good", "mixed", "poor", "very_poor"] | None = None
-    placements_suspended: bool | None = None
-    management_instability: bool | None = None
-    poor_partner_relationships: bool | None = None
-    positive_feedback: bool | None = None
-    engaging_with_council: bool | None = None
-    placement_restrictions: bool | None = Field(default=None, description="new placements are made only with restrictions (not a full suspension)")
-
-
-class ImprovementPlan(_Strict):
-    """Progress on the provider's improvement (action) plan."""
-
-    agreed_on: date | None = None
-    target_date: date | None = None
-    high_risk_actions: Count | None = None
-    high_risk_actions_little_progress: Count | None = None
-    high_risk_actions_good_progress: Count | None = None
-    moving_to_developmental_actions: bool | None = None
-    actions_outstanding: Count | None = None
-    improvement_sustained: bool | None = None
-    within_sight_of_completion: bool | None = None
-    little_progress_share: Annotated[int, Field(ge=0, le=100)] | None = Field(
-        default=None, description="percentage (0-100, rounded down) of high-risk actions showing little progress: 100 * high_risk_actions_little_progress / high_risk_actions"
-    )
-    good_progress_share: Annotated[int, Field(ge=0, le=100)] | None = Field(
-        default=None, description="percentage (0-100, rounded down) of high-risk actions showing good progress: 100 * high_risk_actions_good_progress / high_risk_actions"
-    )
-
-
-class History(_Strict):
-    """What happened to this provider before."""
-
-    last_qpip_ended_on: date | None = None
-    last_qpip_same_proprietor: bool | None = None
-    qpip1_supported_on: date | None = Field(default=None, description="when support under QPIP 1 began")
-    qpip_level: Literal["none", "qpip_1", "qpip_2"] | None = Field(
-        default=None, description="the QPIP level the provider is supported under on the as-of date (`none`: not in QPIP)"
-    )
-    qpip_started_on: date | None = Field(default=None, description="when the current QPIP (level 1 or 2) began")
-    last_contract_visit_on: date | None = None
-    first_meeting_on: date | None = None
-    concern_raised_on: date | None = None
-    board_referred_on: date | None = Field(default=None, description="when the provider was last referred to the authority's commissioning/quality board")
-    final_warning_issued_on: date | None = Field(default=None, description="when the current final warning notice was issued")
-    final_warning_lifted_on: date | None = Field(default=None, description="when the provider came out of the final-warning route because improvement was evidenced")
 
 
 class Evidence(_Strict):
-    """Everything known about one provider on one date. Only ``provider`` is required."""
+    """Everything known about one provider on one date. Only ``provider`` is required.
+
+    This base model reads the shared facts; ``local`` is left unchecked here. The model
+    a pack or library builds (:meth:`carepolicy.PolicyPack.evidence_model`) checks each
+    authority's local findings against the packs' declarations.
+    """
 
     provider: Provider
     cqc: CqcRatings | None = None
-    assessment: Assessments | None = None
-    events: Annotated[list[Event], Field(max_length=10_000)] | None = Field(
+    events: Annotated[list[Event], Field(max_length=MAX_EVENTS)] | None = Field(
         default=None, description="dated events; omit if not known, [] if known to be none"
     )
-    flags: RiskFlags | None = None
-    improvement_plan: ImprovementPlan | None = None
-    history: History | None = None
-
-
-def parse_evidence(data: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
-    """Validate evidence from a model, a dict or JSON text; raise :class:`EvidenceError` listing every problem."""
-    if isinstance(data, Evidence):
-        return data
-    try:
-        if isinstance(data, (str, bytes)):
-            return Evidence.model_validate_json(data)
-        return Evidence.model_validate(data)
-    except ValidationError as exc:
-        raise EvidenceError(
-            f"evidence{' in ' + source if source else ''} is not valid ({exc.error_count()} problem(s))",
-            [_diagnostic(err, source) for err in exc.errors(include_url=False, include_input=False)],
-        ) from None
-
-
-def _diagnostic(err: Any, source: str | None) -> Diagnostic:
-    from ._suggest import did_you_mean
-
-    loc = tuple(err["loc"])
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "$"
-    hint = None
-    if err["type"] == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        hint = did_you_mean(str(loc[-1]), list(model.model_fields) if model else [])
-        message = f"unknown field `{loc[-1]}`"
-    else:
-        message = err["msg"].removeprefix("Value error, ")
-        message = message[0].lower() + message[1:]
-    return Diagnostic(code="CP401", message=message, file=source, path=path, hint=hint)
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model that owns the field at ``loc`` (for "did you mean" hints)."""
-    from typing import get_args
-
-    model: type[BaseModel] = Evidence
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return None
-        nxt = None
-        stack = [field.annotation]
-        while stack:
-            t = stack.pop()
-            if isinstance(t, type) and issubclass(t, BaseModel):
-                nxt = t
-                break
-            stack.extend(get_args(t))
-        if nxt is None:
-            return None
-        model = nxt
-    return model
+    authorities: Annotated[dict[AuthorityKey, AuthorityFacts], Field(max_length=MAX_AUTHORITIES)] | None = Field(
+        default=None, description="facts per authority, keyed by the authority's id (e.g. `lancashire`)",
+        json_schema_extra={"propertyNames": _KEY_SCHEMA},
+    )
+    local: dict[AuthorityKey, dict[str, Any]] | None = Field(
+        default=None, description="each authority's own findings, keyed by its id; declared by its packs",
+        json_schema_extra={"propertyNames": _KEY_SCHEMA},
+    )
 
 
 def evidence_json_schema() -> dict[str, Any]:
-    """JSON Schema of the evidence model, for council systems that produce evidence."""
-    return finish_schema(Evidence.model_json_schema(), "carepolicy provider evidence")
-
-
-def _dump(evidence: Evidence) -> str:
-    return json.dumps(evidence.model_dump(mode="json", exclude_none=True), sort_keys=True)
+    """JSON Schema of the shared facts (local findings are described by the packs' own schemas)."""
+    return finish_schema(Evidence.model_json_schema(), "carepolicy provider evidence (shared facts)")

@@ -24,17 +24,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
-from typing import Any, Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ._check import walk_conditions
 from ._compile import Ctx
 from ._suggest import did_you_mean
-from ._time import add
-from .engine import PolicyPack
-from .errors import Diagnostic, EvaluationError, TransitionError
+from ._time import add, parse_date
+from .engine import PolicyPack, path_text
+from .errors import Diagnostic, EvaluationError, EvidenceError, TransitionError
 from .evidence import Evidence
 from .models import AllOf, AnyOf, BandsDecision, CountEvents, Ladder, NotOf, Test, Transition
 
@@ -46,6 +46,27 @@ __all__ = [
 
 TriggerKind = Literal["review_outcome", "evidence", "deadline", "role_decision", "event"]
 _GuardPass = Literal["none", "true", "overridden"]  # how a move's guard was passed (`HistoryEntry.guard`)
+
+
+def _day(value: Any) -> Any:
+    """A date as the engine reads one: ``YYYY-MM-DD`` text or a ``date`` (never a datetime, a number or a week date)."""
+    if isinstance(value, str):
+        return parse_date(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError(f"`{value}` is not a date; write it as YYYY-MM-DD, e.g. `2026-01-05`")
+
+
+Day = Annotated[date, BeforeValidator(_day)]
+"""A date given to a case (a move's `on`): parsed like every date carepolicy reads (``_time.parse_date``)."""
+
+
+def _as_day(value: date | str, what: str) -> date:
+    try:
+        return _day(value)
+    except ValueError as exc:
+        raise TransitionError(f"{what}: {exc}", [Diagnostic(code="CP509", message=f"{what}: {exc}", path=what,
+                                                            hint="write it as YYYY-MM-DD, e.g. `2026-01-05`")]) from None
 
 
 class _Frozen(BaseModel):
@@ -69,7 +90,7 @@ class CaseEvent(_Frozen):
 
     transition: str | None = None
     trigger: TriggerRef | None = None
-    on: date
+    on: Day
     evidence: Evidence | None = Field(default=None, description="evidence as of `on`, for guards and warnings")
     approvals: tuple[ApprovalGiven, ...] = ()
     attendees: tuple[str, ...] = Field(default=(), description="role ids of the members present, one per person (quorum)")
@@ -200,7 +221,7 @@ class DueReport(_Frozen):
 def open_case(pack: PolicyPack, provider_id: str, on: date | str) -> Case:
     """A new case for ``provider_id`` at the ladder's entry state on ``on``."""
     ladder = _ladder(pack)
-    day = on if isinstance(on, date) else date.fromisoformat(on)
+    day = _as_day(on, "on")
     entry = next(s for s in ladder.states if s.entry)
     opened = HistoryEntry(seq=0, on=day, kind="opened", to_state=entry.id, source=entry.source,
                           pack_version=pack.version, pack_sha256=pack.sha256)
@@ -213,7 +234,7 @@ def advance(pack: PolicyPack, case: Case, event: CaseEvent | Mapping[str, Any]) 
 
     Warnings never block: they are recorded in the new history entry.
     """
-    ev = event if isinstance(event, CaseEvent) else CaseEvent.model_validate(event)
+    ev = _event(event)
     ladder = _ladder(pack)
     head = f"cannot move the case of provider `{case.provider_id}` at `{case.state}` on {ev.on.isoformat()}"
     problems = _check_event(pack, case, ev)
@@ -236,7 +257,7 @@ def advance(pack: PolicyPack, case: Case, event: CaseEvent | Mapping[str, Any]) 
 def due(pack: PolicyPack, case: Case, as_of: date | str) -> DueReport:
     """Running deadlines as of a date: overdue, due that day, upcoming, and the ``on_miss`` moves now open."""
     ladder = _ladder(pack)
-    day = as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
+    day = _as_day(as_of, "as_of")
     by_id = {t.id: t for t in ladder.transitions}
     items = []
     for d in sorted(case.deadlines, key=lambda d: (d.due, d.id)):
@@ -299,52 +320,55 @@ def _show(v: Any) -> str:
 
 
 class _Gate:
-    """Evaluates guards and warnings over the event's evidence; decisions are computed once, if a guard reads one."""
+    """Checks guards and warnings over the event's evidence with the conditions the pack compiled
+    when it loaded (found by their path); the decisions are fed forward once, by the engine
+    (:meth:`PolicyPack.context`), and only if a condition reads one."""
 
     def __init__(self, pack: PolicyPack, event: CaseEvent) -> None:
         self.pack = pack
-        self.ctx = Ctx(event.evidence, event.on, pack.calendar) if event.evidence is not None else None
-        self._decided = False
-        self.out_of_scope: list[str] = []
+        self.evidence = pack.parse_evidence(event.evidence) if event.evidence is not None else None
+        self.on = event.on
+        self._inputs: Ctx | None = None
+        self._decided: Ctx | None = None
 
-    def check(self, cond: Any) -> tuple[bool | None, list[str]]:
-        if self.ctx is None:
+    @property
+    def out_of_scope(self) -> list[str]:
+        return list(self._decided.out_of_scope) if self._decided is not None else []
+
+    def _ctx(self, decisions: bool) -> Ctx:
+        assert self.evidence is not None
+        if self._decided is None and decisions:
+            self._decided = self.pack.context(self.evidence, self.on)
+        if self._decided is not None:
+            return self._decided
+        if self._inputs is None:
+            self._inputs = self.pack.context(self.evidence, self.on, decisions=False)
+        return self._inputs
+
+    def check(self, cond: Any, where: str) -> tuple[bool | None, list[str]]:
+        """``cond`` is the pack's condition at ``where``; its compiled form is looked up, never rebuilt."""
+        if self.evidence is None:
             return None, ["evidence (none was given; the condition reads " + ", ".join(f"`{i}`" for i in _reads(self.pack, cond)) + ")"]
-        if not self._decided and any(isinstance(x, Test) and x.decision is not None for x, _ in walk_conditions(cond, ())):
-            self._decide()
-        del self.ctx.missing[:]
-        result = self.pack._compiler.condition(cond)(self.ctx)
-        return result, list(dict.fromkeys(self.ctx.missing))
+        reads_decisions = any(isinstance(x, Test) and x.decision is not None for x, _ in walk_conditions(cond, ()))
+        return self.pack.check(where, self._ctx(reads_decisions))
 
-    def _decide(self) -> None:
-        assert self.ctx is not None
-        self._decided = True
-        decision = self.pack.evaluate(self.ctx.evidence, self.ctx.as_of)
-        self.out_of_scope = list(decision.out_of_scope)
-        for r in decision.decisions:
-            if r.status == "decided":
-                self.ctx.values[r.id] = r.value
-            elif r.status == "no_value":
-                self.ctx.values[r.id] = None
-            else:
-                self.ctx.unsettled[r.id] = tuple(r.missing) or (f"a value for decision `{r.id}` ({r.status.replace('_', ' ')})",)
-
-    def failing(self, cond: Any) -> list[str]:
+    def failing(self, cond: Any, where: str) -> list[str]:
         """The parts that made a false condition false, each with the value found."""
-        assert self.ctx is not None
         if isinstance(cond, AllOf):
-            return [x for c in cond.all if self.check(c)[0] is False for x in self.failing(c)]
+            return [x for i, c in enumerate(cond.all) if self.check(c, f"{where}.all[{i}]")[0] is False
+                    for x in self.failing(c, f"{where}.all[{i}]")]
         if isinstance(cond, AnyOf):
-            return [x for c in cond.any for x in self.failing(c)]
+            return [x for i, c in enumerate(cond.any) for x in self.failing(c, f"{where}.any[{i}]")]
         if isinstance(cond, NotOf):
             return [f"{describe(cond)} (it holds)"]
         if isinstance(cond, Test):
             kind, subject = cond.subject
             if kind == "decision":
-                value = self.ctx.values.get(subject)
+                value = self._ctx(True).values.get(subject)
                 return [f"{describe(cond)} (found {'no value' if value is None else _show(value)})"]
             names = [subject] if kind == "input" else subject
-            found = [_show(v) if (v := self.pack._compiler.getters[n](self.ctx.evidence)) is not None else "not known"
+            ctx = self._ctx(False)
+            found = [_show(v) if (v := self.pack.read(n, ctx.evidence, ctx.as_of)) is not None else "not known"
                      for n in names]
             return [f"{describe(cond)} (found {', '.join(found)})"]
         return [describe(cond)]
@@ -389,7 +413,7 @@ def _diag(pack: PolicyPack, code: str, message: str, path: str = "", hint: str |
 def _tpath(pack: PolicyPack, t: Transition, *rest: str | int) -> str:
     assert pack.model.ladder is not None
     i = next(i for i, x in enumerate(pack.model.ladder.transitions) if x.id == t.id)
-    return f"ladder.transitions[{i}]" + "".join(f"[{r}]" if isinstance(r, int) else f".{r}" for r in rest)
+    return path_text(("ladder", "transitions", i, *rest))
 
 
 def _trigger_text(ev: CaseEvent) -> str:
@@ -403,6 +427,12 @@ def _check_event(pack: PolicyPack, case: Case, ev: CaseEvent) -> list[Diagnostic
         out.append(_diag(pack, "CP510", f"the case belongs to pack `{case.pack_id}`, not `{pack.id}`",
                          hint=f"advance it with pack `{case.pack_id}`"))
         return out
+    if not pack.in_force(ev.on):
+        meta = pack.model.pack
+        out.append(_diag(pack, "CP511", f"pack `{pack.id}` v{pack.version} is not in force on {ev.on.isoformat()} "
+                         f"(in force {meta.effective_from.isoformat()} to "
+                         f"{meta.effective_to.isoformat() if meta.effective_to else 'now'})",
+                         hint="move the case with the version of the pack in force that day"))
     last = case.history[-1].on
     if ev.on < last:
         out.append(_diag(pack, "CP507", f"the event is dated {ev.on.isoformat()}, before the case's last entry on "
@@ -453,7 +483,7 @@ def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: 
     guard: _GuardPass = "none"
     if t.guard is not None:
         try:
-            result, missing = gate.check(t.guard)
+            result, missing = gate.check(t.guard, _tpath(pack, t, "guard"))
         except EvaluationError as exc:
             out.append(_diag(pack, "CP509", str(exc).lower(), path=_tpath(pack, t, "guard")))
             return out, guard
@@ -463,7 +493,7 @@ def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: 
                 guard = "overridden"
             else:
                 if result is False:
-                    parts = gate.failing(t.guard)
+                    parts = gate.failing(t.guard, _tpath(pack, t, "guard"))
                     out.append(_diag(pack, "CP503", f"`{t.id}`: the guard is false: " + "; ".join(parts),
                                      path=_tpath(pack, t, "guard"), expected=describe(t.guard), hint=_override_hint(t)))
                 elif gate.out_of_scope:
@@ -490,9 +520,15 @@ def _blockers(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, gate: 
             q = a.quorum
             absent = [r for r in q.including if r not in ev.attendees]
             if len(ev.attendees) < q.at_least or absent:
-                msg = f"`{t.id}`: quorum not met: {len(ev.attendees)} present, {q.at_least} needed"
-                if absent:
-                    msg += "; required roles absent: " + ", ".join(f"`{r}`" for r in absent)
+                short = len(ev.attendees) < q.at_least
+                roles = ", ".join(f"`{r}`" for r in absent)
+                if absent and not short:  # enough people, but not the ones who must be there
+                    msg = (f"`{t.id}`: quorum not met: {roles} must be present and "
+                           f"{'is' if len(absent) == 1 else 'are'} not ({len(ev.attendees)} present, {q.at_least} needed)")
+                else:
+                    msg = f"`{t.id}`: quorum not met: {len(ev.attendees)} present, {q.at_least} needed"
+                    if absent:
+                        msg += f"; required {'role' if len(absent) == 1 else 'roles'} absent: {roles}"
                 qsrc = q.source or a.source
                 out.append(_diag(pack, "CP506", msg + (f" ({qsrc})" if qsrc else ""), path=_tpath(pack, t, "approvals", j, "quorum"),
                                  expected=f"at least {q.at_least} members" + (" including " + ", ".join(f"`{r}`" for r in q.including) if q.including else ""),
@@ -536,7 +572,7 @@ def _meets_blockers(pack: PolicyPack, case: Case, t: Transition) -> list[Diagnos
 def _anchor(pack: PolicyPack, ev: CaseEvent, input_id: str) -> date | None:
     if ev.evidence is None:
         return None
-    value = pack._compiler.getters[input_id](ev.evidence)
+    value = pack.read(input_id, pack.parse_evidence(ev.evidence), ev.on)
     return value if isinstance(value, date) else None
 
 
@@ -582,9 +618,9 @@ def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: _G
                                     after=str(s.after), runs_from=s.from_, state=t.to, set_by=t.id, roles=tuple(s.roles),
                                     on_miss=s.on_miss, source=s.source))
     warnings = []
-    for w in t.warnings:
+    for j, w in enumerate(t.warnings):
         try:
-            result, missing = gate.check(w.when)
+            result, missing = gate.check(w.when, _tpath(pack, t, "warnings", j, "when"))
         except EvaluationError:
             result, missing = None, ["the pack is not in force on this date"]
         if result is not False:
@@ -606,7 +642,7 @@ def _apply(pack: PolicyPack, case: Case, ev: CaseEvent, t: Transition, guard: _G
 
 
 def _events(events: Iterable[CaseEvent | Mapping[str, Any]]) -> list[CaseEvent]:
-    return [e if isinstance(e, CaseEvent) else CaseEvent.model_validate(e) for e in events]
+    return [_event(e) for e in events]
 
 
 # ----------------------------------------------------------------- timeline simulation
@@ -652,7 +688,7 @@ class Timeline(_Frozen):
 
     def state_on(self, day: date | str) -> str | None:
         """Where the provider stood at the end of ``day`` (``None`` before the case was opened)."""
-        when = day if isinstance(day, date) else date.fromisoformat(day)
+        when = _as_day(day, "day")
         state = None
         for h in self.case.history:
             if h.on > when:
@@ -702,11 +738,10 @@ def simulate(pack: PolicyPack, provider_id: str, events: Iterable[CaseEvent | Ma
     recorded with their reasons, not raised; a deadline whose day passes with the case
     still in its state is recorded as missed on the following day.
     """
-    end = until if isinstance(until, date) else date.fromisoformat(until)
+    end = _as_day(until, "until")
     ordered = [e for _, e in sorted(enumerate(_events(events)), key=lambda p: (p[1].on, p[0]))]
     kept = [e for e in ordered if e.on <= end]
-    start = (opened_on if isinstance(opened_on, date) else date.fromisoformat(opened_on)) if opened_on else (
-        kept[0].on if kept else end)
+    start = _as_day(opened_on, "opened_on") if opened_on is not None else (kept[0].on if kept else end)
     case = open_case(pack, provider_id, start)
     days: dict[date, dict[str, list[Any]]] = {}
     states: dict[date, str] = {}
@@ -753,3 +788,27 @@ def simulate(pack: PolicyPack, provider_id: str, events: Iterable[CaseEvent | Ma
     return Timeline(pack_id=pack.id, pack_version=pack.version, pack_sha256=pack.sha256, provider_id=provider_id,
                     opened_on=start, until=end, days=timeline_days, ignored=tuple(e for e in ordered if e.on > end),
                     case=case, report=due(pack, case, end))
+
+
+def _event(event: CaseEvent | Mapping[str, Any]) -> CaseEvent:
+    """A case event from a mapping; what does not fit is one located diagnostic each, never a traceback."""
+    if isinstance(event, CaseEvent):
+        return event
+    try:
+        return CaseEvent.model_validate(event)
+    except ValidationError as exc:
+        problems = [Diagnostic(code="CP401" if e["loc"][:1] == ("evidence",) else "CP509",
+                               message=str(e["msg"])[:1].lower() + str(e["msg"])[1:],
+                               path=".".join(str(p) for p in e["loc"]) or "$")
+                    for e in exc.errors(include_url=False, include_input=False)]
+        if all(d.code == "CP401" for d in problems):
+            raise EvidenceError(f"the event's evidence is not valid ({len(problems)} problem(s))", problems) from None
+        raise TransitionError(f"not a case event ({len(problems)} problem(s))", problems) from None
+
+
+class EventsFile(_Frozen):
+    """A provider's case history as ``carepolicy timeline`` reads it: the events, and optionally who and when it opened."""
+
+    provider_id: str | None = None
+    opened_on: date | None = None
+    events: list[CaseEvent]

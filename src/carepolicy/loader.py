@@ -7,9 +7,11 @@ problems found at one stage are reported together.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,37 +22,135 @@ from . import models
 from ._check import check_pack
 from ._jsonschema import finish_schema
 from ._suggest import did_you_mean
-from ._yaml import Positions, format_path, read_yaml
+from ._yaml import Positions, encode_text, format_path, raise_too_big, read_yaml
 from .engine import PackLibrary, PolicyPack
-from .errors import Diagnostic, PackLoadError
+from .errors import MAX_DIAGNOSTICS, Diagnostic, PackLoadError, more_problems
 from .models import CONDITION_TAGS, Pack
 
 __all__ = ["load_pack", "loads_pack", "load_packs", "pack_json_schema"]
 
 MAX_PACK_BYTES = 1_048_576
-_SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table"}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SKIP_TAGS = set(CONDITION_TAGS) | {"bands", "table", "scalar", "input_ref", "operand_input", "operand_number",
+                                     "operand_arithmetic"}
 
 
-def load_pack(path: str | os.PathLike[str]) -> PolicyPack:
-    """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found."""
+def load_pack(path: str | os.PathLike[str], *, sha256: str | None = None) -> PolicyPack:
+    """Read, check and compile one pack file. Raises :class:`PackLoadError` with every problem found.
+
+    With ``sha256`` (the hex digest of the file's bytes) a file whose hash differs is refused
+    before it is parsed (``CP114``), so a caller can prove which pack decided.
+    """
     name = os.fspath(path)
+    return loads_pack(read_file(name, MAX_PACK_BYTES), name, sha256=sha256)
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (fifo)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_file(name: str, max_bytes: int | None = MAX_PACK_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (None: any size); else a :class:`PackLoadError` (CP100, CP102).
+
+    Never blocks and never reads more than ``max_bytes + 1`` bytes: the file is opened
+    without waiting for a writer (a fifo), and what it is and how big it is come from
+    ``fstat`` before any byte is read, so ``/dev/zero``, a fifo or a 10 GB file cost nothing.
+    """
+    def cannot(message: str, hint: str) -> PackLoadError:
+        return PackLoadError(f"cannot read {name}", [Diagnostic(code="CP100", message=message, file=name, hint=hint)])
+
     try:
-        with open(name, "rb") as fh:
-            data = fh.read(MAX_PACK_BYTES + 1)
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise PackLoadError(f"cannot read pack {name}", [
-            Diagnostic(code="CP100", message=f"cannot read the file: {exc.strerror or exc}".lower(), file=name,
-                       hint="check the path and that the file is readable")
-        ]) from None
-    return loads_pack(data, name)
+        raise cannot(f"cannot read the file: {exc.strerror or exc}".lower(),
+                     "check the path and that the file is readable") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((what for test, what in _KINDS if test(info.st_mode)), "not a regular file")
+            raise cannot(f"cannot read the file: it is {kind}, not a regular file",
+                         "give the path of a pack file" if kind != "a directory" else
+                         "give the path of a pack file (`carepolicy validate` also takes directories)")
+        if max_bytes is None:
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                return fh.read()
+        if info.st_size > max_bytes:
+            raise_too_big(name, info.st_size, max_bytes)
+        chunks: list[bytes] = []
+        got = 0
+        while got <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > max_bytes:  # it grew after fstat: say how big it is now
+            raise_too_big(name, max(os.fstat(fd).st_size, got), max_bytes)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise cannot(f"cannot read the file: {exc.strerror or exc}".lower(),
+                     "check the path and that the file is readable") from None
+    finally:
+        os.close(fd)
 
 
-def loads_pack(data: bytes | str, filename: str = "<string>") -> PolicyPack:
-    """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes)."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+def loads_pack(data: bytes | str, filename: str = "<string>", *, sha256: str | None = None) -> PolicyPack:
+    """Check and compile a pack from its text or bytes (the hash is of the UTF-8 bytes).
+
+    With ``sha256``, bytes whose hash differs are refused before they are parsed (``CP114``).
+    """
+    raw = encode_text(data, filename) if isinstance(data, str) else data
+    if sha256 is not None:
+        pinned = normalise_sha256(sha256)
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != pinned:
+            raise PackLoadError(f"{filename}: the pack is not the pinned one", [_pin_mismatch(filename, actual, pinned)])
     parsed, positions = read_yaml(raw, filename, max_bytes=MAX_PACK_BYTES)
     model = parse_pack(parsed, positions, filename, raw.decode("utf-8", errors="replace"))
     return PolicyPack(model, hashlib.sha256(raw).hexdigest(), filename)
+
+
+def normalise_sha256(text: str) -> str:
+    """A pinned hash as 64 lower-case hex digits (``sha256:`` prefix and case are forgiven); ValueError otherwise."""
+    if not isinstance(text, str):
+        raise TypeError(f"a sha256 pin is text, not {type(text).__name__}")
+    value = text.strip().lower().removeprefix("sha256:")
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"`{text}` is not a sha256 digest (64 hex digits)")
+    return value
+
+
+def _pin_mismatch(filename: str | None, actual: str, pinned: str) -> Diagnostic:
+    return Diagnostic(
+        code="CP114", file=filename, path="$",
+        message=f"the file's sha256 is `{actual}`, not the pinned `{pinned}`",
+        expected=f"the pack whose sha256 is {pinned}",
+        hint="the pack changed since it was pinned: check the change, then pin the new hash "
+             "(`carepolicy validate --format json` prints it)",
+    )
+
+
+def pin_diagnostics(packs: Iterable[PolicyPack], pins: dict[str, str], source: str | None = None) -> list[Diagnostic]:
+    """Problems with loaded packs against pins keyed by pack id or ``id@version`` (hashes already normalised).
+
+    A pack whose hash differs from its pin gives ``CP114``; a pin that names no loaded pack
+    gives ``CP115``, so a misspelt id never pins nothing in silence.
+    """
+    out: list[Diagnostic] = []
+    used: set[str] = set()
+    for pack in packs:
+        for key in (f"{pack.id}@{pack.version}", pack.id):
+            if key in pins:
+                used.add(key)
+                if pack.sha256 != pins[key]:
+                    out.append(_pin_mismatch(pack.file, pack.sha256, pins[key]))
+                break
+    for key in sorted(set(pins) - used):
+        out.append(Diagnostic(
+            code="CP115", file=source, path="$", message=f"pinned pack `{key}` is not among the packs loaded",
+            hint="check the pack id (and `@version`) in the pin, and the packs given",
+        ))
+    return out
 
 
 def parse_pack(data: Any, positions: Positions, filename: str, text: str | None = None) -> Pack:
@@ -74,7 +174,7 @@ def parse_pack(data: Any, positions: Positions, filename: str, text: str | None 
         for code, message, path, *rest in problems:
             hint = rest[0] if rest else None
             mark = positions.value(path)
-            diags.append(Diagnostic(code=code, message=message, file=filename,
+            diags.append(Diagnostic(code=code, message=_printable(message), file=filename,
                                     line=mark.line if mark else None, col=mark.col if mark else None,
                                     path=format_path(path), hint=hint))
         raise PackLoadError(f"{filename}: {len(diags)} problem(s) in the pack", _dedupe(diags))
@@ -132,7 +232,7 @@ def _mark_in_file(file: str | None, path: tuple[Any, ...]) -> Any:
     if file is None:
         return None
     try:
-        _, positions = read_yaml(Path(file).read_bytes(), file, max_bytes=MAX_PACK_BYTES)
+        _, positions = read_yaml(read_file(file), file, max_bytes=MAX_PACK_BYTES)
     except (OSError, PackLoadError):
         return None
     return positions.value(path)
@@ -161,37 +261,50 @@ def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, bool]:
     node = data
     items = list(loc)
     i = 0
+    tag_skipped = False
     while i < len(items):
         part = items[i]
+        if isinstance(part, str) and part in _SKIP_TAGS and not isinstance(node, dict):
+            i += 1  # a union member's tag on a list or a scalar
+            continue
         if isinstance(node, dict):
-            nxt = items[i + 1] if i + 1 < len(items) else None
-            # pydantic puts the tag of a union member in `loc`; it is not a key of the document
-            if part in _SKIP_TAGS and (part not in node or (isinstance(nxt, str) and nxt in node)):
+            # pydantic puts the tag of the union member it tried (`bands`, `all`, `test`...) in `loc`
+            # right before that member's fields; it is not a key of the document, even where a field
+            # has the same name (`bands` of a bands decision). The tag is the node's own.
+            if not tag_skipped and part in _SKIP_TAGS and (part == node.get("kind") or part == models._condition_tag(node)):
+                tag_skipped = True  # once: what follows is a field of the member, even `bands` itself
                 i += 1
                 continue
             if part in node:
                 path.append(part)
                 node = node[part]
+                tag_skipped = False
                 i += 1
                 continue
             return tuple(path) + tuple(items[i:]), node, False
         if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
+            tag_skipped = False
             i += 1
             continue
         return tuple(path) + tuple(items[i:]), node, False
     return tuple(path), node, True
 
 
-_MEMBERS = {"int", "float", "bool", "str", "date"}
+_MEMBERS = {"int", "float", "bool", "str", "constrained-str", "date"}
 _TAG_MODELS = {"test": "Test", "all": "AllOf", "any": "AnyOf", "not": "NotOf", "count_events": "CountEvents",
                "bands": "BandsDecision", "table": "TableDecision"}
 
 
 def schema_diagnostics(exc: ValidationError, data: Any, positions: Positions, filename: str,
                        text: str | None = None) -> list[Diagnostic]:
-    """pydantic's errors as located diagnostics, one per place (a union's members are merged)."""
+    """pydantic's errors as located diagnostics, one per place (a union's members are merged).
+
+    The cost is bounded however many errors there are (10,000 unknown keys, say): each is
+    placed cheaply, and only the first :data:`MAX_DIAGNOSTICS` (by position) are worded;
+    the rest are counted in one last :class:`~carepolicy.errors.MoreProblems`.
+    """
     groups: dict[tuple[Any, ...], list[tuple[Any, list[str]]]] = {}
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -200,29 +313,64 @@ def schema_diagnostics(exc: ValidationError, data: Any, positions: Positions, fi
             members.append(loc[-1])
             loc = loc[:-1]
         groups.setdefault(loc, []).append((err, members))
-    lines = text.splitlines() if text is not None else None
-    out = []
+    ctx = _Context(data, positions, filename, text.splitlines() if text is not None else None)
+    placed = []
     for loc, items in groups.items():
+        path, _, prefix = _locate(data, loc)
+        extra = not any(m for _, m in items) and all(err["type"] == "extra_forbidden" for err, _ in items)
+        if extra:
+            ctx.unknown.setdefault(prefix[:-1], set()).add(path[-1] if path else None)
+        mark = positions.key(prefix) if extra else positions.value(prefix)
+        placed.append(((mark.line, mark.col) if mark else (0, 0), loc, items))
+    placed.sort(key=lambda p: p[0])
+    out: list[Diagnostic] = []
+    seen: set[tuple[Any, ...]] = set()
+    for n, (_, loc, items) in enumerate(placed):
+        if len(out) > MAX_DIAGNOSTICS:  # one more than are listed: it places the summary
+            rest = sum(1 if any(m for _, m in its) else len(its) for _, _, its in placed[n:])
+            out.append(more_problems(out[-1], rest))
+            break
         if any(m for _, m in items):
-            out.append(_union_diagnostic(loc, items, data, positions, filename, lines))
+            found = [_union_diagnostic(loc, items, ctx)]
         else:
-            out.extend(_from_pydantic(err, data, positions, filename, lines) for err, _ in items)
-    return _dedupe(out)
+            found = [_from_pydantic(err, ctx) for err, _ in items]
+        for d in found:
+            key = (d.line, d.col, d.code, d.message)
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+    return out
+
+
+class _Context:
+    """What wording pydantic's errors needs: the document, its positions and lines, and the unknown keys by mapping."""
+
+    __slots__ = ("data", "positions", "filename", "lines", "unknown", "allowed")
+
+    def __init__(self, data: Any, positions: Positions, filename: str, lines: list[str] | None) -> None:
+        self.data = data
+        self.positions = positions
+        self.filename = filename
+        self.lines = lines
+        self.unknown: dict[tuple[Any, ...], set[Any]] = {}
+        self.allowed: dict[tuple[tuple[Any, ...], str | None], list[str]] = {}
 
 
 def _source_text(lines: list[str] | None, mark: Any) -> str | None:
     """The scalar as written in the file at ``mark`` (so `1.10` is not shown as `1.1`)."""
     if lines is None or mark is None or not 0 < mark.line <= len(lines):
         return None
-    rest = lines[mark.line - 1][mark.col - 1:]
+    rest = lines[mark.line - 1][mark.col - 1: mark.col + 80]  # never more: a line may be a megabyte long
     if rest[:1] in ("'", '"'):
         end = rest.find(rest[0], 1)
-        return rest[: end + 1] if end > 0 else None
-    for i, ch in enumerate(rest):
-        if ch in ",}]" or (ch == "#" and i and rest[i - 1] == " "):
-            rest = rest[:i]
-            break
-    return rest.strip() or None
+        rest = rest[: end + 1] if end > 0 else ""
+    else:
+        for i, ch in enumerate(rest):
+            if ch in ",}]" or (ch == "#" and i and rest[i - 1] == " "):
+                rest = rest[:i]
+                break
+    rest = rest.strip()
+    return rest if 0 < len(rest) <= 40 else None
 
 
 def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, tuple[Any, ...]]:
@@ -241,15 +389,18 @@ def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, tupl
     return path, node, prefix
 
 
-def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], data: Any, positions: Positions,
-                      filename: str, lines: list[str] | None) -> Diagnostic:
-    path, node, prefix = _locate(data, loc)
-    mark = positions.value(prefix)
-    shown = _source_text(lines, mark) or _show(node)
+def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], ctx: _Context) -> Diagnostic:
+    path, node, prefix = _locate(ctx.data, loc)
+    mark = ctx.positions.value(prefix)
+    shown = _source_text(ctx.lines, mark) or _show(node)
     members = {m for _, ms in items for m in ms}
     types = {err["type"] for err, _ in items}
     hint = None
-    if "finite_number" in types:
+    if "string_too_long" in types and isinstance(node, str):
+        limit = next(err.get("ctx", {}).get("max_length", 0) for err, _ in items if err["type"] == "string_too_long")
+        message = f"text is {len(node):,} characters, longer than the {limit:,} allowed"
+        hint = f"shorten it to {limit:,} characters or fewer"
+    elif "finite_number" in types:
         message = f"numbers must be finite, found `{shown}`"
     elif isinstance(node, list):
         message = "expected a single value, found a list"
@@ -262,11 +413,12 @@ def _union_diagnostic(loc: tuple[Any, ...], items: list[tuple[Any, list[str]]], 
             hint = "write the number without quotes"
     else:
         message = f"expected text, a number or true/false, found `{shown}`"
-    return Diagnostic(code="CP201", message=message, file=filename, line=mark.line if mark else None,
+    return Diagnostic(code="CP201", message=message, file=ctx.filename, line=mark.line if mark else None,
                       col=mark.col if mark else None, path=format_path(path), hint=hint)
 
 
-def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lines: list[str] | None = None) -> Diagnostic:
+def _from_pydantic(err: Any, ctx: _Context) -> Diagnostic:
+    data, positions, lines = ctx.data, ctx.positions, ctx.lines
     loc = tuple(err["loc"])
     path, node, prefix = _locate(data, loc)
     etype = err["type"]
@@ -274,15 +426,28 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
     expected = None
     hint = None
     key_name = path[-1] if path else "$"
-    if etype == "missing":
+    if etype == "invalid_key":
+        # pydantic names the key in `loc` (as text when it was null): find the key node itself
+        path, parent, _ = _locate(data, loc[:-1])
+        key = loc[-1]
+        if isinstance(parent, dict):
+            key = next((k for k in parent if not isinstance(k, str) and (k == key or str(k) == str(key))), key)
+        path = path + (key,)
+        message = f"keys must be text, found `{_show(key)}`"
+        mark = positions.key(path)
+        hint = "put the key in quotes"
+    elif etype == "missing":
         message = f"missing required key `{key_name}`"
         mark = positions.value(prefix)
         hint = _missing_hint(str(key_name))
     elif etype == "extra_forbidden":
-        parent = _parent_node(data, prefix[:-1])
         tag = loc[-2] if len(loc) >= 2 and isinstance(loc[-2], str) and loc[-2] in _TAG_MODELS else None
-        allowed = _allowed_keys(parent, str(key_name), tag)
-        message = f"unknown key `{key_name}`"
+        where = prefix[:-1]
+        allowed = ctx.allowed.get((where, tag))
+        if allowed is None:  # once per mapping, so 10,000 unknown keys cost 10,000 look-ups, not 10,000 scans
+            parent = _parent_node(data, where)
+            allowed = ctx.allowed[(where, tag)] = _allowed_keys(parent, ctx.unknown.get(where, set()), tag)
+        message = f"unknown key `{_show(key_name)}`"
         hint = did_you_mean(str(key_name), allowed)
         mark = positions.key(prefix)
     else:
@@ -300,7 +465,9 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
             hint = _pattern_hint(path, node, shown)
         elif etype == "value_error":
             said = str(err["msg"]).removeprefix("Value error, ")
+            said, _, advice = said.partition("; ")  # validators say "what is wrong; how to fix it"
             message = said
+            hint = advice or None
             # point at the key the message names, when the node has it
             if isinstance(node, dict):
                 for name in re.findall(r"`([a-z_]+)`", said):
@@ -329,13 +496,26 @@ def _from_pydantic(err: Any, data: Any, positions: Positions, filename: str, lin
             message = err["msg"][:1].lower() + err["msg"][1:]
         elif etype in ("int_type", "float_type", "bool_type", "date_type"):
             message = f"{message}, found `{shown}`"
-    if etype in ("too_short", "too_long"):
+    if etype == "too_long" and isinstance(node, list):
+        limit = err.get("ctx", {}).get("max_length", 0)
+        message = f"list has {len(node):,} items, more than the {limit:,} allowed"
+        hint = "a pack never needs this many; check for a runaway copy and paste, or split the pack"
+    elif etype == "string_too_long" and isinstance(node, str):
+        limit = err.get("ctx", {}).get("max_length", 0)
+        message = f"text is {len(node):,} characters, longer than the {limit:,} allowed"
+        hint = f"shorten it to {limit:,} characters or fewer"
+    elif etype in ("too_short", "too_long"):
         message = err["msg"][:1].lower() + err["msg"][1:]
     return Diagnostic(
-        code="CP201", message=message if message is not None else str(err["msg"]), file=filename,
+        code="CP201", message=message if message is not None else str(err["msg"]), file=ctx.filename,
         line=mark.line if mark else None, col=mark.col if mark else None,
         path=format_path(path), expected=expected, hint=hint,
     )
+
+
+def _printable(text: str) -> str:
+    """One printable line: a key or value holding a line break or a control character shows it escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _show(node: Any) -> str:
@@ -368,20 +548,22 @@ def _aliases(model: type[BaseModel]) -> set[str]:
     return {f.alias or name for name, f in model.model_fields.items()}
 
 
-def _allowed_keys(parent: Any, bad: str, tag: str | None = None) -> list[str]:
-    """The keys valid where ``bad`` was written: those of the model that best fits the other keys."""
+def _allowed_keys(parent: Any, unknown: set[Any], tag: str | None = None) -> list[str]:
+    """The keys valid in the mapping ``parent``: those of the model that best fits its keys other than ``unknown``."""
     if tag is not None:
         return sorted(_aliases(getattr(models, _TAG_MODELS[tag])))
     if not isinstance(parent, dict):
         return []
-    others = {k for k in parent if k != bad}
+    others = {k for k in parent if k not in unknown}
     best: set[str] = set()
     best_score = -1
     for model in _all_models():
         names = _aliases(model)
         if not others <= names:
             continue
-        score = len(others & names) * 100 - len(names)
+        # the model whose keys hold the others and come closest to the misspelt one
+        near = 50 if any(difflib.get_close_matches(str(u), sorted(names), n=1, cutoff=0.6) for u in unknown) else 0
+        score = len(others & names) * 100 + near - len(names)
         if score > best_score:
             best, best_score = names, score
     return sorted(best)
@@ -398,9 +580,10 @@ def _missing_hint(key: str) -> str | None:
 def _pattern_hint(path: tuple[Any, ...], node: Any = None, shown: str = "") -> str | None:
     last = path[-1] if path else ""
     if last == "version":
-        return "write a version in quotes, e.g. `version: \"2.0.0\"`"
+        return ("write the version in quotes: up to three numbers with dots, in ascii digits, and an optional "
+                "suffix, e.g. `version: \"2.0.0\"` or `\"1.10-draft\"`")
     if last == "path":
-        return "a dotted path of evidence fields, e.g. `assessment.risk_profile_score`"
+        return "a dotted path into the evidence, e.g. `cqc.overall`, `authority.in_area` or `local.quality_score`"
     if last == "from":
         return "`as_of` or the id of a date input"
     return "ids are lower-case letters, digits, `_` and `-`, starting with a letter, e.g. `qpip-1`"
@@ -418,5 +601,77 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def pack_json_schema() -> dict[str, Any]:
-    """JSON Schema of the pack format, for editors (`# yaml-language-server: $schema=...`)."""
-    return finish_schema(Pack.model_json_schema(by_alias=True), "carepolicy policy pack")
+    """JSON Schema of the pack format, for editors (`# yaml-language-server: $schema=...`).
+
+    It says what the loader checks of each mapping on its own: types, patterns, lengths and
+    the "exactly one of" rules of the models' validators. Unions are written as ``if``/``then``
+    on the key that tags them (``kind`` of a decision, ``all``/``any``/``not``/``count_events``
+    of a condition), as the loader picks the member, so a validator names the one problem
+    instead of reporting every member it tried.
+    """
+    members = {tag: f"#/$defs/{_TAG_MODELS[tag]}" for tag in CONDITION_TAGS}
+    schema = _tagged_unions(Pack.model_json_schema(by_alias=True), set(members.values()))
+    defs = schema["$defs"]
+    # the condition: the first of its tag keys present picks the member, else it is a test
+    condition: dict[str, Any] = {"$ref": members["test"]}
+    for tag in reversed([t for t in CONDITION_TAGS if t != "test"]):
+        condition = {"if": {"required": [tag]}, "then": {"$ref": members[tag]}, "else": condition}
+    defs["Condition"] = {
+        "type": "object",
+        "description": "a test (`{input: x, at_least: 3}`), `all`, `any`, `not` or `count_events`",
+        **condition,
+    }
+    # "exactly one of": each key's "given" rule is a named definition, so a validator's message
+    # reads "... is valid under each of {'$ref': '#/$defs/given-at_least'}, {'$ref': ...}"
+    def given(key: str) -> dict[str, str]:
+        # given with a value: an explicit `null` counts as not given, as it does to the loader
+        defs[f"given-{key}"] = {"required": [key], "properties": {key: {"not": {"type": "null"}}}}
+        return {"$ref": f"#/$defs/given-{key}"}
+
+    for name, groups in _EXACTLY_ONE.items():
+        defs[name]["allOf"] = [{"oneOf": [given(key) for key in keys]} for keys in groups]
+    for name, keys in _NOT_BOTH.items():
+        defs[name]["not"] = {"allOf": [given(key) for key in keys]}
+    for name, pairs in _TOGETHER.items():
+        defs[name]["dependentRequired"] = {a: [b] for x, y in pairs for a, b in ((x, y), (y, x))}
+    return finish_schema(schema, "carepolicy policy pack")
+
+
+# The "exactly one of" rules of the models' validators, for the JSON Schema (the loader checks them
+# in models.py; the schema-and-loader agreement test holds the two to the same verdict).
+_EXACTLY_ONE: dict[str, list[tuple[str, ...]]] = {
+    "Test": [models.SUBJECTS, models.OPERATORS],
+    "EventTest": [("is", "in", "at_least")],
+    "CountEvents": [("at_least", "at_most")],
+    "Due": [("after", "before", "day", "months")],
+    "Input": [("path", "derive")],
+    "Arithmetic": [("sum", "difference", "product", "quotient")],
+    "Derive": [("sum", "difference", "product", "quotient", "count", "count_events", "days_between", "date")],
+    "CountInputs": [models.OPERATORS],
+}
+# keys that go together ("`day` and `month` go together")
+_TOGETHER = {"Due": (("day", "month"), ("months", "year"))}
+_NOT_BOTH = {"Band": ("max", "below")}
+
+
+def _tagged_unions(node: Any, conditions: set[str]) -> Any:
+    """``oneOf`` unions rewritten: a condition's becomes a ``$ref`` to ``Condition``; a discriminated one, ``if``/``then``."""
+    if isinstance(node, list):
+        return [_tagged_unions(item, conditions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _tagged_unions(value, conditions) for key, value in node.items()}
+    refs = {m.get("$ref") for m in out.get("oneOf", []) if isinstance(m, dict)}
+    if refs and refs == conditions:
+        del out["oneOf"]
+        out["$ref"] = "#/$defs/Condition"
+    elif "discriminator" in out and "oneOf" in out:
+        field = out["discriminator"]["propertyName"]
+        mapping = out["discriminator"]["mapping"]
+        del out["discriminator"], out["oneOf"]
+        out["type"] = "object"
+        out["required"] = [field]
+        out["properties"] = {field: {"enum": sorted(mapping)}}
+        out["allOf"] = [{"if": {"properties": {field: {"const": tag}}}, "then": {"$ref": ref}}
+                        for tag, ref in sorted(mapping.items())]
+    return out

@@ -16,19 +16,22 @@ Requires the ``dev`` extra (hypothesis).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, get_args
+from typing import Any
 
 from hypothesis import strategies as st
 
-from ._check import EVENT_KINDS, _literal_values, pack_conditions, walk_conditions
-from ._compile import Ctx, model_path_type
-from ._time import Duration, subtract, window_start
-from .engine import PolicyPack
-from .evidence import Event, Evidence
-from .models import BandsDecision, CountEvents, Input, Test
+from ._check import pack_conditions, walk_conditions
+from ._compile import match_band
+from ._ladder_testing import calendar_shift, window_first_day
+from ._time import Duration
+from ._vocabulary import event_field_type, shared_fields
+from .engine import PolicyPack, path_text
+from .evidence import EVENT_KINDS
+from .models import BandsDecision, CountEvents, Input, InputRef, Test
 
 __all__ = ["evidence", "boundaries", "Boundary", "worsen", "worsenings", "monotonicity_violations", "input_domain", "AS_OF_RANGE"]
 
@@ -38,28 +41,13 @@ AS_OF_RANGE = (date(2023, 1, 1), date(2027, 12, 31))
 # ----------------------------------------------------------------- what the pack reads
 
 
-def _field_bounds(path: str) -> tuple[int, int]:
-    """The ge/le bounds the evidence model puts on an integer field."""
-    lo, hi = 0, 1000
-    annotation = model_path_type(Evidence, path)
-    stack = [annotation]
-    while stack:
-        t = stack.pop()
-        for meta in getattr(t, "__metadata__", ()):
-            for attr, setter in (("ge", "lo"), ("le", "hi")):
-                v = getattr(meta, attr, None)
-                if v is not None:
-                    if setter == "lo":
-                        lo = v
-                    else:
-                        hi = v
-            for m in getattr(meta, "metadata", ()):
-                if getattr(m, "ge", None) is not None:
-                    lo = m.ge
-                if getattr(m, "le", None) is not None:
-                    hi = m.le
-        stack.extend(get_args(t))
-    return lo, hi
+def _field_bounds(pack: PolicyPack, input_id: str, near: Iterable[float] = ()) -> tuple[int, int]:
+    """The range evidence may give an integer input, narrowed to a few hundred around its thresholds."""
+    vt = pack.inputs[input_id].type
+    near = [int(v) for v in near]
+    lo = int(vt.lo) if vt.lo is not None and vt.lo > -10_000 else min([0, *near])
+    hi = int(vt.hi) if vt.hi is not None and vt.hi < 1_000_000_000 else max([1000, *(2 * v + 10 for v in near)])
+    return int(lo), int(hi)
 
 
 def _numeric_thresholds(pack: PolicyPack) -> dict[str, set[float]]:
@@ -100,12 +88,16 @@ def _durations(pack: PolicyPack) -> dict[str, set[Duration]]:
 
 def input_domain(inp: Input, pack: PolicyPack) -> list[Any] | None:
     """The finite set of values an input can take, or ``None`` for numbers, dates and events."""
-    annotation = model_path_type(Evidence, inp.path)
-    if inp.type == "boolean":
-        return [False, True]
-    if inp.type in ("scale", "enum"):
-        return _literal_values(annotation)
+    vt = pack.inputs[inp.id].type
+    if vt.base in ("boolean", "scale", "enum"):
+        return list(vt.values or ())
     return None
+
+
+def _where(pack: PolicyPack, inp: Input) -> str | None:
+    """Where a record gives an input (``None`` for a derived input, which evidence never carries)."""
+    spec = pack.inputs[inp.id]
+    return None if spec.kind == "derived" else spec.evidence_path
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -125,6 +117,12 @@ def _get_path(data: dict[str, Any], path: str) -> Any:
     return node
 
 
+def _limit(pack: PolicyPack, as_of: date, duration: Duration) -> date:
+    """The day ``duration`` before ``as_of``: the edge of `within`/`older_than`, read independently of the engine."""
+    spec = pack.model.calendar
+    return calendar_shift(as_of, duration, spec.region, spec.closures, spec.count_from, -1)
+
+
 def _base_provider(service_type: str = "residential") -> dict[str, Any]:
     return {"id": "test-provider", "name": "Test Provider", "service_type": service_type}
 
@@ -132,8 +130,8 @@ def _base_provider(service_type: str = "residential") -> dict[str, Any]:
 # ----------------------------------------------------------------- strategies
 
 
-def _integer_strategy(inp: Input, thresholds: set[float]) -> st.SearchStrategy[int]:
-    lo, hi = _field_bounds(inp.path)
+def _integer_strategy(pack: PolicyPack, inp: Input, thresholds: set[float]) -> st.SearchStrategy[int]:
+    lo, hi = _field_bounds(pack, inp.id, thresholds)
     edges = sorted({int(v) + d for v in thresholds for d in (-1, 0, 1) if lo <= int(v) + d <= hi} | {lo})
     whole = st.integers(min_value=lo, max_value=min(hi, max(edges, default=lo) * 2 + 10))
     return st.one_of(st.sampled_from(edges), whole) if edges else whole
@@ -145,12 +143,12 @@ def _event_strategy(pack: PolicyPack, inp: Input, as_of: date) -> st.SearchStrat
     offsets: set[int] = {0, 1, 30, 400}
     for q in queries:
         if q.within is not None:
-            start = window_start(as_of, q.within, pack.calendar)
+            start = window_first_day(as_of, q.within, pack.model.calendar)
             inside = (as_of - start).days
             offsets |= {inside, inside + 1, max(inside - 1, 0)}
     staff = st.sampled_from(["staff-a", "staff-b", "staff-c"])
     themes = st.sampled_from(["medication", "falls", "nutrition"])
-    harm = st.sampled_from(list(get_args(get_args(Event.model_fields["harm"].annotation)[0])))
+    harm = st.sampled_from(list(event_field_type("harm").values or ()))
     level = st.sampled_from(["low", "medium", "high"])
 
     @st.composite
@@ -178,12 +176,11 @@ def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tu
     thresholds = _numeric_thresholds(pack)
     durations = _durations(pack)
     data: dict[str, Any] = {"provider": _base_provider()}
-    service_types = _literal_values(model_path_type(Evidence, "provider.service_type")) or ["residential"]
+    service_types = list(shared_fields()["provider.service_type"].values or ("residential",))
     data["provider"]["service_type"] = draw(st.sampled_from(service_types))
     for inp in pack.model.inputs:
-        if inp.path == "provider.service_type":
-            continue
-        if inp.path in ("provider.id", "provider.name"):
+        where = _where(pack, inp)
+        if where is None or where in ("provider.service_type", "provider.id", "provider.name"):
             continue
         if gaps and draw(st.integers(0, 3)) == 0:
             continue
@@ -191,13 +188,13 @@ def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tu
         if inp.type == "events":
             value = draw(_event_strategy(pack, inp, day))
         elif inp.type in ("integer",):
-            value = draw(_integer_strategy(inp, thresholds.get(inp.id, set())))
+            value = draw(_integer_strategy(pack, inp, thresholds.get(inp.id, set())))
         elif inp.type == "number":
-            value = float(draw(_integer_strategy(inp, thresholds.get(inp.id, set()))))
+            value = float(draw(_integer_strategy(pack, inp, thresholds.get(inp.id, set()))))
         elif inp.type == "date":
             offsets = {0, 1, 365}
             for dur in durations.get(inp.id, ()):
-                edge = (day - subtract(day, dur, pack.calendar)).days
+                edge = (day - _limit(pack, day, dur)).days
                 offsets |= {edge - 1, edge, edge + 1}
             value = (day - timedelta(days=draw(st.one_of(st.sampled_from(sorted(offsets)), st.integers(-30, 2000))))).isoformat()
         elif inp.type == "text":
@@ -207,7 +204,7 @@ def _evidence(draw: Any, pack: PolicyPack, gaps: bool, as_of: date | None) -> tu
             if not domain:
                 continue
             value = draw(st.sampled_from(domain))
-        _set_path(data, inp.path, value)
+        _set_path(data, where, value)
     return data, day
 
 
@@ -233,23 +230,24 @@ def worsenings(pack: PolicyPack, data: dict[str, Any], as_of: date) -> Iterator[
 
 def worsen(pack: PolicyPack, inp: Input, data: dict[str, Any], as_of: date) -> dict[str, Any] | None:
     """``data`` made worse in one input, or ``None`` if it cannot be (already worst, missing, no direction)."""
-    current = _get_path(data, inp.path)
-    if current is None or inp.worse == "none":
+    where = _where(pack, inp)
+    current = _get_path(data, where) if where is not None else None
+    if where is None or current is None or inp.worse == "none":
         return None
     out = copy.deepcopy(data)
     if inp.type in ("integer", "number"):
-        lo, hi = _field_bounds(inp.path)
+        lo, hi = _field_bounds(pack, inp.id, [current])
         step = 1 if inp.worse == "higher" else -1
         new = current + step
         if not lo <= new <= hi:
             return None
-        _set_path(out, inp.path, new if inp.type == "integer" else float(new))
+        _set_path(out, where, new if inp.type == "integer" else float(new))
         return out
     if inp.type == "boolean":
         target = inp.worse == "true"
         if current == target:
             return None
-        _set_path(out, inp.path, target)
+        _set_path(out, where, target)
         return out
     if inp.type == "scale" and inp.scale is not None:
         values = [v.id for v in pack.model.scale(inp.scale).values]
@@ -261,14 +259,14 @@ def worsen(pack: PolicyPack, inp: Input, data: dict[str, Any], as_of: date) -> d
             j += step
         if not 0 <= j < len(values):
             return None
-        _set_path(out, inp.path, values[j])
+        _set_path(out, where, values[j])
         return out
     if inp.type == "events" and inp.worse == "more":
         events = list(current)
         if not events:
             return None
         events.append(copy.deepcopy(events[-1]))
-        _set_path(out, inp.path, events)
+        _set_path(out, where, events)
         return out
     return None
 
@@ -289,6 +287,8 @@ class Boundary:
     expected_value: Any = None
     leaf: Any = field(default=None, repr=False, compare=False)
     expected_leaf: bool | None = None
+    path: str | None = None
+    """Where the tested condition is in the pack (``decisions[2].rows[0].when.all[1]``)."""
 
     def check(self, pack: PolicyPack) -> str | None:
         """``None`` when the pack's compiled evaluation agrees; otherwise what differs."""
@@ -299,20 +299,17 @@ class Boundary:
             if d.value != self.expected_value:
                 return f"{self.id}: {self.description}: expected {self.expected_value!r}, got {d.value!r} ({d.explanation})"
             return None
-        ev = Evidence.model_validate(self.evidence)
-        ctx = Ctx(ev, self.as_of, pack.calendar)
-        got = pack._compiler.condition(self.leaf)(ctx)
+        assert self.path is not None
+        got, _ = pack.check(self.path, pack.context(self.evidence, self.as_of, decisions=False))
         if got is not self.expected_leaf:
             return f"{self.id}: {self.description}: expected the test to be {self.expected_leaf}, got {got}"
         return None
 
 
 def _band_value(d: BandsDecision, x: float) -> Any:
-    """The reference reading of a bands decision: the first band whose bounds contain ``x``."""
-    for b in d.bands:
-        if (b.min is None or x >= b.min) and (b.max is None or x <= b.max) and (b.below is None or x < b.below):
-            return b.value
-    return None
+    """The value of the band ``x`` falls in, read as the engine reads bands (one implementation: ``match_band``)."""
+    band = match_band(d.bands, x)
+    return None if band is None else band.value
 
 
 def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boundary]:
@@ -334,7 +331,10 @@ def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boun
         if not isinstance(d, BandsDecision):
             continue
         inp = inputs[d.input]
-        lo, hi = _field_bounds(inp.path)
+        target = _where(pack, inp)
+        if target is None:
+            continue  # a derived number: its edges are its operands' (see the policy tests)
+        lo, hi = _field_bounds(pack, inp.id, [v for b in d.bands for v in (b.min, b.max, b.below) if v is not None])
         step = 1 if inp.type == "integer" else 0.01
         for b in d.bands:
             for bound_name, bound in (("min", b.min), ("max", b.max), ("below", b.below)):
@@ -349,7 +349,7 @@ def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boun
                     if not lo <= x <= hi:
                         continue
                     ev = copy.deepcopy(base)
-                    _set_path(ev, inp.path, x)
+                    _set_path(ev, target, x)
                     out.append(Boundary(
                         id=f"{d.id}/{b.id}/{bound_name}/{where.replace(' ', '-')}",
                         description=f"`{inp.id}` = {x}, {where} the {bound_name} of band `{b.id}` ({bound})",
@@ -360,9 +360,10 @@ def boundaries(pack: PolicyPack, *, as_of: date = date(2026, 1, 5)) -> list[Boun
         for leaf, lpath in walk_conditions(cond, path):
             where = ".".join(map(str, lpath))
             if isinstance(leaf, Test):
-                out.extend(_test_edges(pack, leaf, where, inputs, base, as_of))
+                found = _test_edges(pack, leaf, where, inputs, base, as_of)
             elif isinstance(leaf, CountEvents):
-                out.extend(_count_edges(pack, leaf, where, inputs, base, as_of))
+                found = _count_edges(pack, leaf, where, inputs, base, as_of)
+            out.extend(dataclasses.replace(b, path=path_text(lpath)) for b in found)
     return list({case.id: case for case in reversed(out)}.values())[::-1]
 
 
@@ -373,8 +374,11 @@ def _test_edges(pack: PolicyPack, leaf: Test, where: str, inputs: dict[str, Inpu
     inp = inputs[subject]
     op, arg = leaf.operator
     out: list[Boundary] = []
+    where_in = _where(pack, inp)
+    if where_in is None or isinstance(arg, InputRef):
+        return out
     if op in ("at_least", "at_most", "above", "below") and inp.type in ("integer", "number"):
-        lo, hi = _field_bounds(inp.path)
+        lo, hi = _field_bounds(pack, inp.id, [arg])
         step = 1 if inp.type == "integer" else 0.01
         for delta, name in ((-step, "just-below"), (0, "at"), (step, "just-above")):
             x = arg + delta
@@ -383,16 +387,16 @@ def _test_edges(pack: PolicyPack, leaf: Test, where: str, inputs: dict[str, Inpu
                 continue
             expected = {"at_least": x >= arg, "at_most": x <= arg, "above": x > arg, "below": x < arg}[op]
             ev = copy.deepcopy(base)
-            _set_path(ev, inp.path, x)
+            _set_path(ev, where_in, x)
             out.append(Boundary(id=f"{where}/{op}-{arg}/{name}", description=f"`{inp.id}` = {x} against `{op}: {arg}`",
                                 evidence=ev, as_of=as_of, source=where, leaf=leaf, expected_leaf=expected))
     if op in ("within", "older_than") and inp.type == "date":
-        limit = subtract(as_of, arg, pack.calendar)
+        limit = _limit(pack, as_of, arg)
         for delta, name in ((-1, "day-before-limit"), (0, "on-limit"), (1, "day-after-limit")):
             day = limit + timedelta(days=delta)
             expected = (day > limit) if op == "within" else (day <= limit)
             ev = copy.deepcopy(base)
-            _set_path(ev, inp.path, day.isoformat())
+            _set_path(ev, where_in, day.isoformat())
             out.append(Boundary(id=f"{where}/{op}-{arg}/{name}",
                                 description=f"`{inp.id}` = {day} with as-of {as_of}, against `{op}: {arg}` (limit {limit})",
                                 evidence=ev, as_of=as_of, source=where, leaf=leaf, expected_leaf=expected))
@@ -414,12 +418,12 @@ def _count_edges(pack: PolicyPack, leaf: CountEvents, where: str, inputs: dict[s
             event[t.field] = t.at_least
     if q.group_by:
         event[q.group_by] = "same-value"
-    start = window_start(as_of, q.within, pack.calendar) if q.within else as_of - timedelta(days=30)
+    start = window_first_day(as_of, q.within, pack.model.calendar) if q.within else as_of - timedelta(days=30)
     out = []
 
     def events_on(days: list[date]) -> dict[str, Any]:
         ev = copy.deepcopy(base)
-        _set_path(ev, inp.path, [{**event, "date": d.isoformat()} for d in days])
+        _set_path(ev, _where(pack, inp) or "events", [{**event, "date": d.isoformat()} for d in days])
         return ev
 
     def expect(n: int) -> bool:

@@ -9,23 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
-from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from ._time import parse_date
-from .lifecycle import CaseEvent, simulate
-from .loader import load_pack
-
-
-class EventsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    provider_id: str | None = None
-    opened_on: date | None = None
-    events: list[CaseEvent]
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: Any) -> None:
@@ -39,7 +25,12 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+    from pydantic import ValidationError
+
+    from .._time import parse_date
+    from ..errors import PackLoadError
+    from ..lifecycle import EventsFile, simulate
+    from ..loader import load_pack, read_file
 
     try:
         until = parse_date(args.until)
@@ -48,9 +39,9 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         stderr.write("carepolicy: --until and --opened-on take dates written YYYY-MM-DD\n")
         return EXIT_USAGE
     try:
-        raw = Path(args.events).read_bytes()
-    except OSError as exc:
-        stderr.write(f"carepolicy: cannot read {args.events}: {exc.strerror or exc}\n")
+        raw = read_file(args.events, max_bytes=None)  # a fifo or a device is refused, never waited on
+    except PackLoadError as exc:
+        stderr.write("".join(f"{d}\n" for d in exc.diagnostics))
         return EXIT_USAGE
     try:
         data = json.loads(raw)
@@ -71,7 +62,8 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         return EXIT_USAGE
     timeline = simulate(pack, provider, spec.events, until, opened_on=opened or spec.opened_on)
     if args.format == "json":
-        stdout.write(timeline.model_dump_json(indent=2) + "\n")
+        # ASCII JSON: evidence text cannot carry a raw control or bidi character through it
+        stdout.write(json.dumps(timeline.model_dump(mode="json"), indent=2) + "\n")
     else:
         stdout.write(timeline.text() + "\n")
     return EXIT_OK

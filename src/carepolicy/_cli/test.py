@@ -6,8 +6,7 @@ import argparse
 import json
 from typing import IO, Any
 
-from .coverage import coverage
-from .policytest import report, run_paths_by_pack
+from .common import EXIT_INVALID, EXIT_OK
 
 
 def add_parser(sub: Any) -> None:
@@ -22,6 +21,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    from ..coverage import coverage
+    from ..policytest import report, run_paths_by_pack
+
     groups = run_paths_by_pack(args.paths)
     results = [r for _, rs in groups for r in rs]
     covs = []
@@ -39,11 +41,11 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         stdout.write(report(results, verbose=args.verbose) + "\n")
     if not results:
         stderr.write("carepolicy: no policy tests found\n")
-        return 1
-    status = 0 if all(r.ok for r in results) else 1
+        return EXIT_INVALID
+    status = EXIT_OK if all(r.ok for r in results) else EXIT_INVALID
     if args.threshold is not None:
         for c in covs:
             if not c.meets(args.threshold):
                 stderr.write(f"carepolicy: coverage of `{c.pack}` is {c.covered}/{c.total}, under the threshold of {args.threshold}%\n")
-                status = 1
+                status = EXIT_INVALID
     return status

@@ -6,11 +6,9 @@ import argparse
 from pathlib import Path
 from typing import IO, Any
 
-from .loader import load_pack
-from .render import RenderError, graphviz_available, render_image, to_dot, to_markdown, to_mermaid
+from .common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, expand
 
 SUFFIX = {"mermaid": ".mmd", "markdown": ".md", "dot": ".dot", "svg": ".svg", "png": ".png"}
-TEXT = {"mermaid": to_mermaid, "markdown": to_markdown, "dot": to_dot}
 
 
 def add_parser(sub: Any) -> None:
@@ -23,8 +21,10 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from .cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, expand
+    from ..loader import load_pack
+    from ..render import RenderError, graphviz_available, render_image, to_dot, to_markdown, to_mermaid
 
+    text = {"mermaid": to_mermaid, "markdown": to_markdown, "dot": to_dot}
     formats = list(dict.fromkeys(args.formats or (["mermaid", "markdown", "dot"] if args.out else ["mermaid"])))
     images = [f for f in formats if f in ("svg", "png")]
     if images and args.out is None:
@@ -52,12 +52,12 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         dot = to_dot(pack)
         for fmt in formats:
             if out is None:
-                stdout.write(TEXT[fmt](pack))
+                stdout.write(text[fmt](pack))
                 continue
             target = out / f"{pack.id}{SUFFIX[fmt]}"
             try:
-                if fmt in TEXT:
-                    target.write_text(TEXT[fmt](pack), encoding="utf-8")
+                if fmt in text:
+                    target.write_text(text[fmt](pack), encoding="utf-8")
                 else:
                     target.write_bytes(render_image(dot, fmt))
             except RenderError as exc:
