@@ -87,12 +87,15 @@ class Tally:
         """The largest group's count for sure, and the most it could be (as the core reads it).
 
         An event whose group is not recorded could belong to any group, so it counts
-        towards the upper bound of every group and the lower bound of none.
+        towards the upper bound of every group; one that surely matches is at fewest alone
+        in a group of its own, so it makes the lower bound at least 1.
         """
         cached = self.bounds_cache
         if cached is None:
             floating = self.possible.get(None, 0)
             lo = max((n for g, n in self.sure.items() if g is not None), default=0)
+            if self.sure.get(None, 0):
+                lo = max(lo, 1)
             hi = max((n for g, n in self.possible.items() if g is not None), default=0) + floating
             cached = self.bounds_cache = (lo, hi)
         return cached

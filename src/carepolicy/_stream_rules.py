@@ -78,17 +78,19 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
+from ._check import pack_conditions, walk_conditions
 from ._time import Duration
-from .models import AllOf, AnyOf, CountEvents, EventQuery, EventTest, NotOf, Pack, TableDecision
+from ._vocabulary import event_field_type
+from .models import CountEvents, EventQuery, EventTest, Pack, TableDecision
 
 __all__ = ["Matcher", "Query", "Translation", "TriggerRule", "translate", "query_key", "event_queries",
            "trigger_rules", "alpha_stack", "slot", "TRANSLATOR_VERSION", "MAX_ALPHA_STACK", "TICK_END", "TranslationError"]
 
 # Bump when the shape of the generated rules changes: the ruleset name includes it, so a
 # process never mixes two translations of the same pack under one name.
-TRANSLATOR_VERSION = 7
+TRANSLATOR_VERSION = 8
 
 # durable-rules' alpha stack has 64 places (MAX_STACK_SIZE in events.c); keep a margin.
 MAX_ALPHA_STACK = 56
@@ -181,34 +183,40 @@ def _typed(v: Any) -> tuple[str, str]:
 
 
 def _conditions(pack: Pack) -> list[tuple[Any, TriggerRule]]:
-    """Every condition :meth:`PolicyPack.evaluate` reads, with the rule it belongs to."""
+    """Every condition :meth:`PolicyPack.evaluate` reads, with the rule it belongs to (the pack's
+    conditions as :func:`carepolicy._check.pack_conditions` walks them, less the ladder's, which
+    case moves check and evaluation does not)."""
     out: list[tuple[Any, TriggerRule]] = []
-    for s in pack.scope:
-        out.append((s.when, TriggerRule("scope", s.id, s.source)))
-    for d in pack.decisions:
-        if isinstance(d, TableDecision):
-            for r in d.rows:
-                out.append((r.when, TriggerRule(d.id, r.id, r.source)))
-    for o in pack.outcomes:
-        out.append((o.when, TriggerRule("outcomes", o.id, o.source)))
+    for cond, path, decision in pack_conditions(pack):
+        where, i = path[0], path[1]
+        if where == "scope":
+            s = pack.scope[int(i)]
+            out.append((cond, TriggerRule("scope", s.id, s.source)))
+        elif where == "decisions":
+            d = pack.decisions[int(i)]
+            assert isinstance(d, TableDecision) and decision == d.id
+            r = d.rows[int(path[3])]
+            out.append((cond, TriggerRule(d.id, r.id, r.source)))
+        elif where == "outcomes":
+            o = pack.outcomes[int(i)]
+            out.append((cond, TriggerRule("outcomes", o.id, o.source)))
+        elif where == "consistency":
+            c = pack.consistency[int(i)]
+            out.append((cond, TriggerRule("consistency", c.id, c.source)))
     return out
 
 
 def _counts(cond: Any) -> list[CountEvents]:
-    if isinstance(cond, AllOf):
-        return [c for part in cond.all for c in _counts(part)]
-    if isinstance(cond, AnyOf):
-        return [c for part in cond.any for c in _counts(part)]
-    if isinstance(cond, NotOf):
-        return _counts(cond.not_)
-    if isinstance(cond, CountEvents):
-        return [cond]
-    return []
+    return [leaf for leaf, _ in walk_conditions(cond, ()) if isinstance(leaf, CountEvents)]
 
 
 def event_queries(pack: Pack) -> list[EventQuery]:
-    """Every event query the pack's scope rules, decision rows and outcomes use, in pack order."""
-    return [c.count_events for cond, _ in _conditions(pack) for c in _counts(cond)]
+    """Every event query the pack's evaluation counts, in pack order: those of computed inputs
+    (``derive: {count_events: ...}``), then those of scope rules, decision rows, outcomes and
+    consistency checks."""
+    derived = [i.derive.count_events for i in pack.inputs
+               if i.derive is not None and i.derive.count_events is not None]
+    return derived + [c.count_events for cond, _ in _conditions(pack) for c in _counts(cond)]
 
 
 def trigger_rules(pack: Pack) -> list[TriggerRule]:
@@ -222,15 +230,10 @@ def slot(field: str) -> str:
 
 
 def field_order(field: str) -> list[Any] | None:
-    """The values of an event field whose type is an ordered list of words (e.g. harm), worst last."""
-    from .evidence import Event
-
-    annotation = Event.model_fields[field].annotation
-    for arg in get_args(annotation):
-        values = get_args(arg)
-        if values and all(isinstance(v, str) for v in values):
-            return list(values)
-    return None
+    """The values of an event field whose type is an ordered list of words (e.g. harm), worst last:
+    the order the core's ``at_least`` filter reads (:func:`carepolicy._vocabulary.event_field_type`)."""
+    values = event_field_type(field).values
+    return list(values) if values is not None and all(isinstance(v, str) for v in values) else None
 
 
 def _holds(t: EventTest) -> list[dict[str, Any]]:

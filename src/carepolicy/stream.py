@@ -71,21 +71,19 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
-from ._compile import Compiler, Cond, Ctx, DecisionFn, compile_decision
+from ._compile import Compiler, Cond, Ctx, DecisionFn, compile_decision, feed
 from ._stream_host import LOCK, MAX_SESSIONS_PER_RULESET, BackendUnavailable, Session, Tally, backend_problem, host
 from ._stream_rules import Translation, TranslationError, TriggerRule, slot, translate
 from ._time import window_start
 from .engine import PackLibrary, PolicyPack, _as_date
-from .errors import Diagnostic, EvidenceError, PolicyError
-from .evidence import Event, Evidence, parse_evidence
-from .models import CountEvents, ScopeRule
+from .errors import EvidenceError, PolicyError
+from .evidence import MAX_EVENTS, Event, Evidence
+from .models import Consistency, EventQuery, ScopeRule
 from .models import Outcome as OutcomeSpec
 
 __all__ = [
@@ -105,7 +103,7 @@ __all__ = [
     "MAX_OPEN_PROVIDERS",
 ]
 
-MAX_EVENTS_PER_PROVIDER = 10_000
+MAX_EVENTS_PER_PROVIDER = MAX_EVENTS
 MAX_OPEN_PROVIDERS = MAX_SESSIONS_PER_RULESET
 
 
@@ -220,40 +218,34 @@ class StreamStats:
 
 @dataclass(slots=True)
 class _Ctx(Ctx):
-    counts: Sequence[Tally] = ()
+    tallies: Sequence[Tally] = ()
 
 
 class _Compiler(Compiler):
-    """The core's compiler, with ``count_events`` answered from the stream's tallies."""
+    """The core's compiler, with each event query counted from the stream's tallies.
+
+    Everything else is the core's own: the comparison of a count with its threshold (in
+    conditions) and a count as a number (``derive: {count_events: ...}``) go through
+    :meth:`Compiler.count_events` and the computed inputs exactly as in evaluation; only
+    where the count comes from differs (durable-rules' firings instead of the event list).
+    """
 
     def __init__(self, policy: PolicyPack, translation: Translation) -> None:
-        super().__init__(policy.model, policy.calendar)
-        self.translation = translation
+        self.translation = translation  # the base constructor compiles computed inputs, which count events
+        super().__init__(policy.model, policy.calendar, policy.inputs)
 
-    def count_events(self, cond: CountEvents) -> Cond:
-        q = cond.count_events
+    def _event_counter(self, q: EventQuery) -> Callable[[Ctx], tuple[int, int] | None]:
         index = self.translation.query_for(q).index
-        label = f"{q.input}[{'/'.join(sorted(set(q.kinds)))}]"
-        at_least, at_most = cond.at_least, cond.at_most
+        label = f"{q.input}[{'/'.join(sorted(q.kinds))}]"
 
-        def check(ctx: Ctx) -> bool | None:
+        def count(ctx: Ctx) -> tuple[int, int] | None:
             assert isinstance(ctx, _Ctx)
-            lo, hi = ctx.counts[index].bounds()
-            if at_least is not None:
-                if lo >= at_least:
-                    return True
-                if hi < at_least:
-                    return False
-            else:
-                assert at_most is not None
-                if hi <= at_most:
-                    return True
-                if lo > at_most:
-                    return False
-            ctx.missing.append(label)
-            return None
+            lo, hi = ctx.tallies[index].bounds()
+            if hi != lo:  # as the core: a count known only as a range names the query as missing evidence
+                ctx.missing.append(label)
+            return lo, hi
 
-        return check
+        return count
 
 
 @dataclass(slots=True)
@@ -263,6 +255,7 @@ class _Compiled:
     scope: tuple[tuple[ScopeRule, Cond], ...]
     decisions: tuple[tuple[Any, DecisionFn], ...]
     outcomes: tuple[tuple[OutcomeSpec, Cond], ...]
+    consistency: tuple[tuple[Consistency, Cond], ...]
     triggers: dict[tuple[str, str], TriggerRule]
 
 
@@ -281,6 +274,7 @@ def _compiled(policy: PolicyPack) -> _Compiled:
             scope=tuple((s, c.condition(s.when)) for s in m.scope),
             decisions=tuple((d, compile_decision(c, d)) for d in m.decisions),
             outcomes=tuple((o, c.condition(o.when)) for o in m.outcomes),
+            consistency=tuple((r, c.condition(r.when)) for r in m.consistency),
             triggers={(t.owner, t.rule): t for t in trigger_rules(policy)},
         )
         _COMPILED[key] = found
@@ -291,8 +285,10 @@ _Snapshot = tuple[dict[str, DecisionState], frozenset[tuple[str, str]]]
 
 
 def _evaluate(compiled: _Compiled, evidence: Evidence, as_of: date, counts: Sequence[Tally]) -> _Snapshot:
-    """What :meth:`PolicyPack.evaluate` decides, with event counts from the tallies."""
-    ctx = _Ctx(evidence, as_of, compiled.policy.calendar, counts=counts)
+    """What :meth:`PolicyPack.evaluate` decides, with event counts from the tallies: scope, then every
+    decision fed forward by the core's :func:`~carepolicy._compile.feed`, then outcomes and consistency
+    checks, each traced as ``evaluate`` traces it."""
+    ctx = _Ctx(evidence, as_of, compiled.policy.calendar, tallies=counts)
     out_of_scope = False
     for rule, cond in compiled.scope:
         del ctx.missing[:]
@@ -307,19 +303,15 @@ def _evaluate(compiled: _Compiled, evidence: Evidence, as_of: date, counts: Sequ
         for d, fn in compiled.decisions:
             del ctx.missing[:]
             o = fn(ctx)
-            if o.status == "decided":
-                ctx.values[d.id] = o.value
-            elif o.status == "no_value":
-                ctx.values[d.id] = None
-            else:
-                ctx.unsettled[d.id] = tuple(dict.fromkeys(o.missing)) or (f"{d.id} (conflict)",)
-                if isinstance(o.value, list):
-                    ctx.partial[d.id] = o.value
+            feed(ctx, d.id, o)
             decisions[d.id] = DecisionState(o.status, o.value, tuple(o.rules), tuple(o.undetermined),
                                             tuple(dict.fromkeys(o.missing)))
         for spec, cond in compiled.outcomes:
             del ctx.missing[:]
             ctx.trace.append(("outcomes", spec.id, cond(ctx)))
+        for check, cond in compiled.consistency:
+            del ctx.missing[:]
+            ctx.trace.append(("consistency", check.id, cond(ctx)))
     held = frozenset((owner, rule) for owner, rule, r in ctx.trace if r is True and (owner, rule) in compiled.triggers)
     return decisions, held
 
@@ -357,7 +349,8 @@ class Stream:
             self._compiled = {pid: tuple(_compiled(p) for p in library[pid]) for pid in library}
         except TranslationError as exc:
             raise StreamError(str(exc)) from None
-        paths = {i.path for pid in library for p in library[pid] for i in p.model.inputs if i.type == "events"}
+        paths = {spec.evidence_path for pid in library for p in library[pid] for spec in p.inputs.values()
+                 if spec.type.base == "events" and spec.kind != "derived"}
         if len(paths) > 1:
             raise StreamError("the packs read events from different evidence paths: "
                               + ", ".join(f"`{p}`" for p in sorted(paths)) + "; stream packs that share one")
@@ -439,12 +432,15 @@ class Stream:
             p.record, p.evidence = record, parsed
             return self._changes(p, "evidence", None, force=True)
 
-    def post(self, provider: str, event: Event | Mapping[str, Any] | str | bytes, as_of: date | str) -> list[Change]:
-        """Post one dated event for the provider, as of a date (which may not move backwards)."""
-        e = _event(event)
-        day = _day(as_of)
+    def post(self, provider: str, event: Event | Mapping[str, Any] | str | bytes,
+             as_of: date | str | None = None) -> list[Change]:
+        """Post one dated event for the provider, as of a date (which may not move backwards; by default
+        the later of the event's date and the provider's as-of date)."""
+        e = self._event(event)
+        given = None if as_of is None else _day(as_of)
         with LOCK:
             p = self._get(provider)
+            day = given if given is not None else max(p.as_of, e.date)
             if p.events >= MAX_EVENTS_PER_PROVIDER:
                 raise StreamError(f"provider `{provider}` already has {MAX_EVENTS_PER_PROVIDER:,} events, "
                                   f"the most the evidence model holds; close it and open it again with a summary")
@@ -537,7 +533,25 @@ class Stream:
             _set_path(full, path, [])
         else:
             full = record
-        return record, parse_evidence(full)
+        return record, self._library.parse_evidence(full)
+
+    def _event(self, event: Event | Mapping[str, Any] | str | bytes) -> Event:
+        """One event, validated as the stream's packs read it (their kinds of event included): as the
+        only event of a record, so its problems are the core's own located diagnostics, at `event...`."""
+        if isinstance(event, Event):
+            event = event.model_dump(mode="json", exclude_none=True)
+        elif isinstance(event, (str, bytes)):
+            try:
+                event = json.loads(event)
+            except json.JSONDecodeError as exc:
+                raise EvidenceError(f"event is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        try:
+            record = self._library.parse_evidence({"provider": _CARRIER, "events": [event]})
+        except EvidenceError as exc:
+            moved = [replace(d, path=_event_path(d.path or "$")) for d in exc.diagnostics]
+            raise EvidenceError(f"event is not valid ({len(moved)} problem(s))", moved) from None
+        assert record.events is not None
+        return record.events[0]
 
     def _starts(self, c: _Compiled, day: date) -> tuple[int, ...]:
         cal = c.policy.calendar
@@ -605,29 +619,15 @@ def _day(value: date | str) -> date:
     return _as_date(value)
 
 
-def _event(event: Event | Mapping[str, Any] | str | bytes) -> Event:
-    if isinstance(event, Event):
-        return event
-    try:
-        if isinstance(event, (str, bytes)):
-            return Event.model_validate_json(event)
-        return Event.model_validate(event)
-    except ValidationError as exc:
-        from ._suggest import did_you_mean
+_CARRIER = {"id": "event", "name": "event", "service_type": "residential"}
+"""The provider of the one-event record an event is validated in (only the event's problems can arise)."""
 
-        diagnostics = []
-        for err in exc.errors(include_url=False, include_input=False):
-            loc = tuple(err["loc"])
-            path = "event" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-            if err["type"] == "extra_forbidden":
-                message = f"unknown field `{loc[-1]}`"
-                hint = did_you_mean(str(loc[-1]), list(Event.model_fields))
-            else:
-                message = err["msg"].removeprefix("Value error, ")
-                message = message[:1].lower() + message[1:]
-                hint = None
-            diagnostics.append(Diagnostic(code="CP401", message=message, path=path, hint=hint))
-        raise EvidenceError(f"event is not valid ({exc.error_count()} problem(s))", diagnostics) from None
+
+def _event_path(path: str) -> str:
+    if not path.startswith("events"):
+        return path
+    rest = path.removeprefix("events").removeprefix("[0]")
+    return "event" + rest if rest.startswith((".", "[")) or not rest else "event." + rest
 
 
 def _get_path(data: Mapping[str, Any], path: str) -> Any:
