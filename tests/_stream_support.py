@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import copy
-import os
 import sys
-from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -18,26 +16,29 @@ import carepolicy as cp
 from carepolicy import stream, testing
 from carepolicy._stream_rules import event_queries, field_order
 from carepolicy._time import window_start
-from carepolicy.evidence import Event
+from carepolicy._vocabulary import event_field_type
+from carepolicy.evidence import EVENT_KINDS
 from carepolicy.stream import DecisionChange, DecisionState, TriggerChange, trigger_rules
 
 ROOT = Path(__file__).resolve().parent.parent
+# every shipped pack, the valid test packs, the reference evaluator's edge pack and the stream's own
 PACK_FILES = sorted(p for p in (ROOT / "policies").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
-PACK_FILES += [ROOT / "tests/data/packs/valid/everything.yaml", ROOT / "tests/data/packs/stream/counting.yaml"]
+PACK_FILES += sorted(p for p in (ROOT / "tests/data/packs/valid").glob("*.yaml") if not p.name.endswith(".tests.yaml"))
+PACK_FILES += [ROOT / "tests/reference/packs/edges.yaml", ROOT / "tests/data/packs/stream/counting.yaml"]
 PACKS = {p.stem: cp.load_pack(p) for p in PACK_FILES}
 SHIPPED = [PACKS[p.stem] for p in PACK_FILES if p.parent.name == "policies"]
 
 AVAILABLE = stream.available()
-# Where durable-rules cannot be installed (the lowest-versions environment, Python 3.13+) the stream
-# tests are skipped; everywhere else a missing backend is a failure (test_stream.py), never a skip.
-needs_stream = pytest.mark.skipif(not AVAILABLE, reason="durable-rules is not available here")
+# Where durable-rules cannot run (Python 3.13+, or an environment without the extra) the stream tests
+# are skipped as an absent optional extra (tests/conftest.py); CI requires it, so there a skip fails.
+needs_stream = pytest.mark.skipif(
+    not AVAILABLE, reason="optional durable absent: durable-rules cannot run here (see carepolicy.stream.available)")
 
-KINDS = list(get_args(Event.model_fields["kind"].annotation))
 TEXTS = ["s-1", "s-2", "é \"q\" \\ 中", "m", "n", "a", "zz"]
 
 
 def events_path(pack: cp.PolicyPack) -> str | None:
-    return next((i.path for i in pack.model.inputs if i.type == "events"), None)
+    return next((s.evidence_path for s in pack.inputs.values() if s.type.base == "events" and s.kind != "derived"), None)
 
 
 def without_events(pack: cp.PolicyPack, record: dict[str, Any]) -> dict[str, Any]:
@@ -69,12 +70,11 @@ def with_events(pack: cp.PolicyPack, record: dict[str, Any], events: list[dict[s
 
 def _values(field: str, packs: list[cp.PolicyPack]) -> list[Any]:
     """Values worth giving an event field: the ones the packs test, their neighbours, and others."""
-    annotation = Event.model_fields[field].annotation
     order = field_order(field)
     if order is not None:
         return order
-    bases = {a for a in get_args(annotation) if a is not type(None)} or {annotation}
-    if bool in bases:
+    vt = event_field_type(field)
+    if vt.base == "boolean":
         return [True, False]
     named = set()
     for pack in packs:
@@ -82,7 +82,7 @@ def _values(field: str, packs: list[cp.PolicyPack]) -> list[Any]:
             for t in q.where:
                 if t.field == field:
                     named.update(t.in_ or [t.is_ if t.is_ is not None else t.at_least])
-    if any(get_args(b) and int in get_args(b) for b in bases) or int in bases:
+    if vt.base in ("integer", "number"):
         nums = {v for v in named if isinstance(v, int)}
         return sorted({0, 1, 2} | {n + d for n in nums for d in (-1, 0, 1) if n + d >= 0})
     return sorted({*TEXTS, *(v for v in named if isinstance(v, str))})
@@ -100,7 +100,7 @@ def event_fields(packs: list[cp.PolicyPack]) -> dict[str, list[Any]]:
 
 def event_kinds(packs: list[cp.PolicyPack]) -> list[str]:
     counted = sorted({k for pack in packs for q in event_queries(pack.model) for k in q.kinds})
-    uncounted = [k for k in KINDS if k not in counted][:1]
+    uncounted = [k for k in EVENT_KINDS if k not in counted][:1]
     return counted + uncounted
 
 
@@ -200,36 +200,6 @@ def changes_seen(changes: list[Any], pack_id: str) -> tuple[set[Any], set[Any]]:
     return decisions, triggers
 
 
-# ----------------------------------------------------------------- counts printed at the end
-
-
-class Counts:
-    """Streams, events and steps compared with the core; printed in the terminal summary."""
-
-    def __init__(self) -> None:
-        self.streams: Counter[str] = Counter()
-        self.events: Counter[str] = Counter()
-        self.steps: Counter[str] = Counter()
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.streams:
-            return
-        profile = os.environ.get("CAREPOLICY_PROFILE", "ci")
-        terminalreporter.write_line(
-            f"stream differential (profile `{profile}`): {sum(self.streams.values())} streams, "
-            f"{sum(self.events.values())} events and {sum(self.steps.values())} steps compared with the core "
-            f"across {len(self.streams)} packs (fewest streams for one pack: {min(self.streams.values())})"
-        )
-
-
-COUNTS = Counts()
-
-
-def register_counts(config: Any) -> None:
-    if not config.pluginmanager.is_registered(COUNTS):
-        config.pluginmanager.register(COUNTS, "carepolicy-stream-counts")
-
-
-__all__ = ["PACKS", "SHIPPED", "AVAILABLE", "needs_stream", "streams", "oracle", "COUNTS", "register_counts",
+__all__ = ["PACKS", "SHIPPED", "AVAILABLE", "needs_stream", "streams", "oracle",
            "expected_changes", "changes_seen", "with_events", "without_events", "event_at", "event_kinds",
            "event_fields", "sys"]

@@ -4,7 +4,8 @@ reports are exactly the differences between consecutive core results.
 
 Hypothesis generates the streams from each pack (its kinds, filter values and window edges), for
 every shipped pack and the test packs; a disagreement fails with the shrunk stream. The `ci` profile
-runs 40 streams per pack, `CAREPOLICY_PROFILE=deep` 10,000; the counts are printed at the end.
+runs 40 streams per pack, `CAREPOLICY_PROFILE=deep` 10,000; the counts are printed in the terminal
+summary (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -17,25 +18,10 @@ from hypothesis import given, note
 
 from carepolicy import stream
 
-from _stream_support import (
-    COUNTS,
-    PACKS,
-    SHIPPED,
-    changes_seen,
-    expected_changes,
-    needs_stream,
-    oracle,
-    register_counts,
-    streams,
-)
+from _stream_support import PACKS, SHIPPED, changes_seen, expected_changes, needs_stream, oracle, streams
+from conftest import STREAM_EVENTS, STREAMED
 
 pytestmark = needs_stream
-
-
-@pytest.fixture(autouse=True)
-def _counts(request: Any) -> None:
-    register_counts(request.config)
-
 
 def _replay(packs: list[Any], start: Any, record: dict[str, Any], ops: list[tuple[Any, ...]], counted: str) -> None:
     s = stream.open_stream(packs)
@@ -50,7 +36,7 @@ def _replay(packs: list[Any], start: Any, record: dict[str, Any], ops: list[tupl
                 day += timedelta(days=op[2])
                 changes = s.post("p", op[1], day)
                 events.append(op[1])
-                COUNTS.events[counted] += 1
+                STREAM_EVENTS[counted] += 1
             elif op[0] == "advance":
                 day += timedelta(days=op[1])
                 changes = s.advance("p", day)
@@ -72,8 +58,7 @@ def _replay(packs: list[Any], start: Any, record: dict[str, Any], ops: list[tupl
                 assert changes_seen(changes, pack.id) == expected_changes(before.get(pack.id), core), \
                     f"{pack.id}: reported changes differ at step {i}"
                 before[pack.id] = core
-            COUNTS.steps[counted] += 1
-        COUNTS.streams[counted] += 1
+        STREAMED[counted] += 1
     finally:
         s.close_all()
 
