@@ -7,12 +7,12 @@ or cleared, with its rule id and the clause of the council's document::
 
     with carepolicy.stream.open_stream(carepolicy.load_packs("policies")) as s:
         s.open("1-101", evidence_without_events, as_of="2026-01-05")
-        for change in s.post("1-101", {"kind": "safeguarding_alert", "date": "2026-01-10"}, as_of="2026-01-10"):
+        for change in s.post("1-101", {"kind": "safeguarding_alert", "date": "2026-01-10"}):
             print(change.to_dict())
         s.close("1-101")                   # nothing of the provider remains
 
 **Triggers.** A trigger is a rule whose condition counts events: a decision row, a scope
-rule or an outcome (:func:`trigger_rules`). It *fires* when the core, evaluating the pack,
+rule, an outcome or a consistency check (:func:`trigger_rules`). It *fires* when the core, evaluating the pack,
 would find it holding (``true`` in :attr:`Decision.trace`; a row after the first that
 holds in a ``first`` table is not evaluated, so it does not fire) and *clears* when it
 stops holding.
@@ -20,7 +20,7 @@ stops holding.
 **Who does what.** durable-rules counts the events; the core decides.
 
 * Each pack's event queries (``count_events``: kinds, ``where`` filters, window,
-  ``group_by``) are translated, as JSON data, into one durable-rules ruleset
+  ``group_by``, in conditions and in computed inputs) are translated, as JSON data, into one durable-rules ruleset
   (:mod:`carepolicy._stream_rules`; :func:`ruleset` shows it). Every event is asserted
   as a fact in the provider's durable-rules session, and the ruleset decides which
   queries it counts for, *surely* (every filter holds) or *possibly* (no filter fails,
@@ -32,9 +32,11 @@ stops holding.
 * From those tallies the host takes the largest group's count, sure and possible, and
   compares it with the threshold (:meth:`Tally.bounds`); every other part of every
   condition (tests on the provider's evidence, ``all``/``any``/``not``, tests on
-  earlier decisions), every hit policy and the scope rules are the core's own compiled
-  closures (:class:`carepolicy._compile.Compiler`, with only ``count_events`` answered
-  from the tallies). Window first days come from the core's calendar
+  earlier decisions, computed inputs), every hit policy, feeding decisions forward
+  (:func:`carepolicy._compile.feed`) and the scope rules are the core's own compiled
+  closures (:class:`carepolicy._compile.Compiler`, whose event counter alone reads the
+  tallies instead of the event list, so a count is compared with its threshold, or read
+  as a number or a range, by the core's code). Window first days come from the core's calendar
   (:func:`carepolicy._time.window_start`), with the pack's own working days. An event
   dated after the as-of date is held back by the host and asserted when the as-of date
   reaches it (the core does not count it before either).
