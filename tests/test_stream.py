@@ -75,6 +75,17 @@ def test_without_durable_rules_the_core_works_and_the_stream_says_how_to_install
     assert "pip install 'carepolicy[durable]'" in message
 
 
+def test_the_core_never_imports_durable_rules() -> None:
+    """Loading, evaluating and even importing the stream module leave durable-rules unloaded: only a
+    stream that is opened (or `available()`) imports it."""
+    code = ("import sys, carepolicy, carepolicy.stream; p = carepolicy.load_pack('policies/bolton.yaml'); "
+            "carepolicy.evaluate(p, {'provider': {'id': 'x', 'name': 'y', 'service_type': 'residential'}}, '2026-01-05'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('durable', 'durable_rules_engine')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 @needs_stream
 def test_a_trigger_fires_with_its_rule_and_clause_and_the_decision_change_is_reported() -> None:
     with stream.open_stream(OXF) as s:
