@@ -22,6 +22,9 @@ the baseline), because a shared machine's absolute numbers drift from run to run
   writing with the hand-written headlines.
 * **start-up**: ``carepolicy --help`` against ``python -c pass``; loading and checking the five
   packs against ``yaml.safe_load`` of the same files.
+* **streaming** (``stream.py``, needs the ``durable`` extra): events per second through
+  ``carepolicy.stream`` against the core re-evaluating the accumulated history after each event,
+  per pack and all five, at 10, 100 and 1,000 events a provider; the decisions are checked equal.
 """
 
 from __future__ import annotations
@@ -481,7 +484,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--records", type=int, default=None,
                         help="records timed per pack and path (default 600; quick 200); all are checked")
     parser.add_argument("--subset", type=int, default=None, help="records of the peers' subset (default 20000; quick 2000)")
-    parser.add_argument("--only", default="paths,peers,market,startup", help="which sections to run")
+    parser.add_argument("--only", default="paths,peers,market,startup,stream",
+                        help="which sections to run (stream needs the durable extra; left out where it is absent)")
     args = parser.parse_args(argv)
     quick = args.quick
     repeats = args.repeats or (3 if quick else 5)
@@ -511,6 +515,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows += market_rows(packs, sizes, market_repeats, folder)
         if "startup" in sections:
             rows += startup_rows(max(repeats, 5))
+        if "stream" in sections:
+            from stream import SIZES, stream_rows
+
+            if carepolicy.stream.available():
+                rows += stream_rows(SIZES[:2] if quick else SIZES, 1 if quick else 3)
+            else:
+                skipped.append("stream: durable-rules cannot run here (install the durable extra, Python < 3.13)")
     print(table(rows))
     for s in skipped:
         print(f"skipped: {s}")

@@ -19,10 +19,18 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
+def _durable_absent() -> bool:
+    """durable-rules (the `durable` extra) cannot run here: not installed, or Python 3.13+ where it does not load."""
+    from carepolicy.stream import available
+
+    return not available()
+
+
 OPTIONAL = {
     # an optional extra, and how to tell it is genuinely absent here
     "graphviz": lambda: shutil.which("dot") is None,
     "libyaml": lambda: not hasattr(yaml, "CSafeLoader"),
+    "durable": _durable_absent,
 }
 REQUIRED = {n.strip() for n in os.environ.get("CAREPOLICY_REQUIRE", "").split(",") if n.strip()}
 SKIPPED: list[tuple[str, str]] = []
@@ -68,6 +76,9 @@ settings.load_profile(PROFILE)
 EXAMPLES: Counter[str] = Counter()
 COMPARED: Counter[str] = Counter()
 """Cases the reference evaluator and the engine were compared on (tests/test_reference.py)."""
+STREAMED: Counter[str] = Counter()
+"""Streams and events the streaming backend and the core were compared on, by pack (tests/test_stream_differential.py)."""
+STREAM_EVENTS: Counter[str] = Counter()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
@@ -87,4 +98,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
         terminalreporter.write_line(
             f"reference evaluator: {COMPARED['cases']} cases compared with the engine "
             f"({COMPARED['decisions']} decisions, {COMPARED['outcomes']} outcomes that apply)"
+        )
+    if STREAMED:
+        terminalreporter.write_line(
+            f"streaming backend: {sum(STREAMED.values())} streams and {sum(STREAM_EVENTS.values())} events compared "
+            f"with the core after every event, across {len(STREAMED)} packs and pack sets "
+            f"(fewest streams for one: {min(STREAMED.values())})"
         )

@@ -9,7 +9,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Extras CI does not install in the lowest environment, with the reason.
 NOT_IN_LOWEST = {
-    "durable-rules": "optional streaming extra, tested where installed (Python < 3.13)",
     "zen-engine": "benchmark extra (benchmarks/run.py), not installed by CI",
     "rule-engine": "benchmark extra (benchmarks/run.py), not installed by CI",
     "cedarpy": "benchmark extra (benchmarks/run.py), not installed by CI",

@@ -5,12 +5,13 @@ imports only the standard library and :mod:`.common` at its top, so building the
 (``carepolicy --help``) never loads the engine: each ``run`` imports what it uses.
 """
 
-from . import diff, evaluate, explain, graph, inputs, migrate, population, reliability, schema, test, timeline, validate
+from . import diff, evaluate, explain, graph, inputs, migrate, population, reliability, schema, stream, test, timeline, validate
 
 COMMANDS = {
     "validate": validate,
     "test": test,
     "evaluate": evaluate,
+    "stream": stream,
     "explain": explain,
     "inputs": inputs,
     "graph": graph,
