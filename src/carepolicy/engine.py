@@ -15,6 +15,8 @@ from ._version import __version__
 from ._bounds import NO_VALUE, Analysis, Budget, prepare
 from ._bounds import analyse as _analyse
 from ._check import pack_conditions
+from ._lean import headline as _lean_headline
+from ._lean import plan as _lean_plan
 from ._compile import Compiler, Cond, Ctx, Tri, compile_decision, due_date, feed
 from ._time import Calendar, parse_date
 from ._vocabulary import EvidenceModels, InputSpec, resolve_inputs
@@ -50,7 +52,7 @@ class PolicyPack:
 
     __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
                  "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
-                 "_facts", "_consistency", "_conditions")
+                 "_facts", "_consistency", "_conditions", "_lean")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -80,6 +82,7 @@ class PolicyPack:
         self._decisions = tuple((d, compile_decision(c, d)) for d in model.decisions)
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
         self._consistency = tuple((r, c.condition(r.when)) for r in model.consistency)
+        self._lean = _lean_plan(self)
         # every condition of the pack, and every part of one, compiled once and found by its path
         # (`ladder.transitions[2].guard`, `decisions[1].rows[0].when.all[1]`): ladder guards and
         # warnings are checked through these, never compiled again
@@ -253,6 +256,16 @@ class PolicyPack:
             engine=f"carepolicy {__version__}",
             trace=[{"decision": a, "rule": b, "result": _TRI[c]} for a, b, c in ctx.trace],  # type: ignore[misc]
         )
+
+    def _headline_line(self, evidence: Evidence, on: date) -> dict[str, Any] | None:
+        """The fields of the headline line ``evaluate`` followed by ``StreamResult.to_dict`` gives at detail
+        ``headline``, computed leanly (``carepolicy._lean``); ``None`` when this pack has no lean plan.
+
+        ``evidence`` is validated for this pack and ``on`` a date it is in force (the bulk pipeline checks both).
+        """
+        if self._lean is None:
+            return None
+        return _lean_headline(self, self._lean, Ctx(evidence, on, self.calendar))
 
     def decide(self, evidence: Evidence, as_of: date) -> dict[str, Any]:
         """Only the decisions' values (``None`` where not decided): the lean path for bulk runs.
