@@ -129,7 +129,7 @@ def _rerun(pack: Any, ctx: Ctx, index: int, overrides: dict[str, Any]) -> tuple[
     # the re-decision shares those of this evaluation instead of reading and counting them again.
     # Computed inputs may read an overridden input, so they are computed afresh.
     sub = Ctx(ctx.evidence, ctx.as_of, ctx.calendar, overrides=overrides, reads=ctx.reads, counts=ctx.counts,
-              windows=ctx.windows, limits=ctx.limits)
+              windows=ctx.windows, limits=ctx.limits, by_kind=ctx.by_kind)
     o: Outcome | None = None
     changed = set(overrides)
     reads = pack._facts.reads

@@ -52,7 +52,7 @@ class PolicyPack:
 
     __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
                  "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
-                 "_facts", "_consistency", "_conditions", "_lean")
+                 "_facts", "_consistency", "_conditions", "_lean", "_covered")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -83,6 +83,8 @@ class PolicyPack:
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
         self._consistency = tuple((r, c.condition(r.when)) for r in model.consistency)
         self._lean = _lean_plan(self)
+        self._covered: type[Evidence] | None = None
+        """The last record model found to hold what this pack reads (so a bulk run checks it once, not per record)."""
         # every condition of the pack, and every part of one, compiled once and found by its path
         # (`ladder.transitions[2].guard`, `decisions[1].rows[0].when.all[1]`): ladder guards and
         # warnings are checked through these, never compiled again
@@ -137,8 +139,13 @@ class PolicyPack:
 
         Raises :class:`~carepolicy.EvidenceError` with one located diagnostic per problem.
         """
-        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
-            return evidence
+        if isinstance(evidence, Evidence):
+            model = type(evidence)
+            if model is self._covered:  # models are immutable: one found to cover this pack's still does
+                return evidence
+            if _covers(model, self._vocabulary):
+                self._covered = model
+                return evidence
         return self._vocabulary.validate(evidence, source=source)
 
     def evidence_schema(self) -> dict[str, Any]:
@@ -589,6 +596,7 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
         self._packs = {k: tuple(sorted(v, key=lambda p: p.model.pack.effective_from)) for k, v in sorted(grouped.items())}
         everything = [p for versions in self._packs.values() for p in versions]
         self._vocabulary = _vocabulary(everything, name="LibraryEvidence")
+        self._covered: type[Evidence] | None = None
 
     @property
     def evidence_model(self) -> type[Evidence]:
@@ -597,8 +605,13 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
 
     def parse_evidence(self, evidence: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
         """Validate a record for every pack here; raises :class:`~carepolicy.EvidenceError`."""
-        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
-            return evidence
+        if isinstance(evidence, Evidence):
+            model = type(evidence)
+            if model is self._covered:  # models are immutable: one found to cover these packs' still does
+                return evidence
+            if _covers(model, self._vocabulary):
+                self._covered = model
+                return evidence
         return self._vocabulary.validate(evidence, source=source)
 
     def evidence_schema(self) -> dict[str, Any]:
