@@ -53,6 +53,9 @@ class StreamResult:
     error: PolicyError | None
     file: str | None
     detail: Detail
+    _decision: Decision | None
+    _line: dict[str, Any] | None
+    _pending: tuple[PolicyPack, Evidence, date] | None
 
     def __init__(self, line: int | None, provider_id: str | None, pack_id: str | None, decision: Decision | None = None,
                  error: PolicyError | None = None, file: str | None = None, detail: Detail = "full", *,

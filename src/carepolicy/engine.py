@@ -32,6 +32,7 @@ from .decision import (
     PackRef,
     Settle,
     SettleCase,
+    TraceStep,
 )
 from .errors import Diagnostic, EvaluationError, PackLoadError
 from .evidence import EARLIEST, LATEST, Evidence
@@ -52,7 +53,7 @@ class PolicyPack:
 
     __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
                  "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
-                 "_facts", "_consistency", "_conditions", "_lean", "_covered")
+                 "_facts", "_consistency", "_conditions", "_lean", "_covered", "_steps")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -85,6 +86,8 @@ class PolicyPack:
         self._lean = _lean_plan(self)
         self._covered: type[Evidence] | None = None
         """The last record model found to hold what this pack reads (so a bulk run checks it once, not per record)."""
+        self._steps: dict[tuple[str, str, Tri], TraceStep] = {}
+        """Trace steps made so far, each made once: immutable, and as many as the pack has rules, so shared."""
         # every condition of the pack, and every part of one, compiled once and found by its path
         # (`ladder.transitions[2].guard`, `decisions[1].rows[0].when.all[1]`): ladder guards and
         # warnings are checked through these, never compiled again
@@ -261,8 +264,19 @@ class PolicyPack:
             out_of_scope=out_of_scope,
             calendar=self.calendar.description,
             engine=f"carepolicy {__version__}",
-            trace=[{"decision": a, "rule": b, "result": _TRI[c]} for a, b, c in ctx.trace],  # type: ignore[misc]
+            trace=self._trace(ctx),
         )
+
+    def _trace(self, ctx: Ctx) -> list[TraceStep]:
+        steps = self._steps
+        out = []
+        for key in ctx.trace:
+            step = steps.get(key)
+            if step is None:
+                a, b, c = key
+                step = steps.setdefault(key, TraceStep(decision=a, rule=b, result=_TRI[c]))  # type: ignore[arg-type]
+            out.append(step)
+        return out
 
     def _headline_line(self, evidence: Evidence, on: date) -> dict[str, Any] | None:
         """The fields of the headline line ``evaluate`` followed by ``StreamResult.to_dict`` gives at detail
