@@ -22,8 +22,8 @@ from typing import Any
 
 from ._bounds import NO_VALUE, Budget
 from ._bounds import analyse as _analyse
-from ._compile import Ctx, feed
-from .models import Arithmetic, Pack
+from ._compile import Ctx, _decisions_read, feed
+from .models import Arithmetic, BandsDecision, Pack
 
 __all__ = ["Plan", "plan", "headline"]
 
@@ -38,6 +38,10 @@ class Plan:
     """The decisions the headline reads, directly or not, then the headline itself, in pack order."""
     always_judged: bool
     """A decision of the pack is left to judgement as a whole: every decision in scope carries it."""
+    judge_needs: tuple[int, ...]
+    """When ``always_judged`` is false: the decisions to evaluate to know the headline and the judgement flag
+    (the headline's, those that may be left to judgement, those the judged outcomes and checks read, and
+    what each of these reads), in pack order. A decision left out can carry no judgement."""
     judged_outcomes: tuple[int, ...]
     """Outcomes that carry a judgement when they may apply (when ``always_judged`` is false)."""
     judged_checks: tuple[int, ...]
@@ -59,11 +63,18 @@ def plan(pack: Any) -> Plan | None:
     d = model.decisions[head]
     scale = model.scale(d.scale) if d.scale is not None else None
     hit = getattr(d, "hit", None)
+    order = {x.id: i for i, x in enumerate(model.decisions)}
+    judged_outcomes = tuple(i for i, o in enumerate(model.outcomes) if o.judgement)
+    wanted = {head} | {i for i, judged in enumerate(may_judge(model)) if judged}
+    for cond in [model.outcomes[i].when for i in judged_outcomes] + [c.when for c in model.consistency]:
+        wanted |= {order[ref] for ref in _decisions_read(cond) if ref in order}
+    needs = pack._facts.needs
     return Plan(
         head=head,
-        head_needs=tuple(sorted(pack._facts.needs[head])),
+        head_needs=tuple(sorted(needs[head])),
         always_judged=any(x.judgement for x in model.decisions),
-        judged_outcomes=tuple(i for i, o in enumerate(model.outcomes) if o.judgement),
+        judge_needs=tuple(sorted({k for i in wanted for k in needs[i]})),
+        judged_outcomes=judged_outcomes,
         # a consistency check that holds is a warning whose judgement is its own or its message: never empty
         judged_checks=tuple(i for i, c in enumerate(model.consistency) if c.judgement or c.message),
         ordered=scale is not None and scale.ordered and hit != "collect",
@@ -84,6 +95,27 @@ def _may_divide_by_zero(node: Any) -> bool:
     return any(isinstance(op, Arithmetic) and _may_divide_by_zero(op) for op in operands)
 
 
+def may_judge(model: Pack) -> list[bool]:
+    """For each decision, whether an evaluation can leave it to judgement: a rule of its own says so, or a
+    row reads a decision that may be (a value built on a decision left to judgement is left to judgement)."""
+    order = {d.id: i for i, d in enumerate(model.decisions)}
+    out = [False] * len(model.decisions)
+    changed = True
+    while changed:
+        changed = False
+        for i, d in enumerate(model.decisions):
+            if out[i]:
+                continue
+            if isinstance(d, BandsDecision):
+                found = bool(d.judgement) or any(b.judgement for b in d.bands)
+            else:
+                found = (bool(d.judgement) or any(r.judgement for r in d.rows) or bool(d.default and d.default.judgement)
+                         or any(out[order[ref]] for r in d.rows for ref in _decisions_read(r.when) if ref in order))
+            if found:
+                out[i] = changed = True
+    return out
+
+
 def headline(pack: Any, p: Plan, ctx: Ctx) -> dict[str, Any]:
     """The headline line's fields for a validated record (``ctx`` fresh), in the order they are written."""
     decisions = pack._decisions
@@ -93,21 +125,16 @@ def headline(pack: Any, p: Plan, ctx: Ctx) -> dict[str, Any]:
             return _line(pack, ctx, "out_of_scope", None, None, None, False, [], None, None)
     judged = p.always_judged
     head = None
-    if judged:
-        for k in p.head_needs:
-            d, fn = decisions[k]
-            del ctx.missing[:]
-            o = fn(ctx)
-            feed(ctx, d.id, o)
+    for k in p.head_needs if judged else p.judge_needs:  # in pack order, as evaluate decides them
+        d, fn = decisions[k]
+        del ctx.missing[:]
+        o = fn(ctx)
+        feed(ctx, d.id, o)
+        if o.judgements:
+            judged = True
+        if k == p.head:
             head = o
-    else:  # whether anything is left to judgement depends on the evaluation: decide everything, as evaluate does
-        for k, (d, fn) in enumerate(decisions):
-            del ctx.missing[:]
-            o = fn(ctx)
-            feed(ctx, d.id, o)
-            judged = judged or bool(o.judgements)
-            if k == p.head:
-                head = o
+    if not judged:  # whether an outcome or a check leaves it to judgement
         outcomes = pack._outcomes
         for k in p.judged_outcomes if not judged else ():
             del ctx.missing[:]

@@ -53,7 +53,7 @@ class PolicyPack:
 
     __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
                  "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
-                 "_facts", "_consistency", "_conditions", "_lean", "_covered", "_steps")
+                 "_facts", "_consistency", "_conditions", "_lean", "_covered", "_steps", "_witness")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -84,6 +84,11 @@ class PolicyPack:
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
         self._consistency = tuple((r, c.condition(r.when)) for r in model.consistency)
         self._lean = _lean_plan(self)
+        # what naming a contradiction's findings checks, compiled once: each alternative of an `any`, and
+        # each input of a test on several, alone (by the node's identity in this pack's immutable model)
+        self._witness: dict[tuple[int, str | None], Cond] = {}
+        for check in model.consistency:
+            self._compile_witnesses(check.when)
         self._covered: type[Evidence] | None = None
         """The last record model found to hold what this pack reads (so a bulk run checks it once, not per record)."""
         self._steps: dict[tuple[str, str, Tri], TraceStep] = {}
@@ -431,6 +436,22 @@ class PolicyPack:
                 return True, f"`{m.input}` = {_fmt(m.value)} is at the edge of band `{m.band}`, and the bands are guidance"
         return False, None
 
+    def _compile_witnesses(self, cond: Any) -> None:
+        if isinstance(cond, AllOf):
+            for c in cond.all:
+                self._compile_witnesses(c)
+        elif isinstance(cond, AnyOf):
+            for c in cond.any:
+                self._witness[(id(c), None)] = self._compiler.condition(c)
+                self._compile_witnesses(c)
+        elif isinstance(cond, Test) and cond.decision is None:
+            kind, subject = cond.subject
+            if kind == "any_of":
+                op, arg = cond.operator
+                for n in subject:
+                    single = Test.model_validate({"input": n, ("is" if op == "is" else "in" if op == "in" else op): arg})
+                    self._witness[(id(cond), n)] = self._compiler.test(single)
+
     def _witnesses(self, cond: Any, ctx: Ctx) -> list[tuple[str, Any]]:
         """The inputs that make a condition that holds hold, with their values (to name findings in a message)."""
         out: list[tuple[str, Any]] = []
@@ -439,15 +460,13 @@ class PolicyPack:
                 out += [w for w in self._witnesses(c, ctx) if w not in out]
         elif isinstance(cond, AnyOf):
             for c in cond.any:
-                if self._compiler.condition(c)(ctx) is True:
+                if self._witness[(id(c), None)](ctx) is True:
                     return self._witnesses(c, ctx)
         elif isinstance(cond, Test) and cond.decision is None:
             kind, subject = cond.subject
             names = [subject] if kind == "input" else list(subject)
-            op, arg = cond.operator
             for n in names:
-                single = Test.model_validate({"input": n, ("is" if op == "is" else "in" if op == "in" else op): arg})
-                if kind != "any_of" or self._compiler.test(single)(ctx) is True:
+                if kind != "any_of" or self._witness[(id(cond), n)](ctx) is True:
                     value = self._compiler.value(n, ctx)
                     if value is not None:
                         out.append((n, value))
