@@ -122,3 +122,25 @@ def test_a_lean_result_still_gives_the_full_decision(library: carepolicy.PackLib
         assert r.decision == library.in_force(r.pack_id or "", AS_OF).evaluate(record, AS_OF)
         with pytest.raises(AttributeError):
             r.line = 2  # type: ignore[misc]
+
+
+def test_decisions_built_without_revalidation_equal_their_validated_copies(library: carepolicy.PackLibrary) -> None:
+    """The engine builds result models from values it made (no second validation): each must be exactly the
+    model validation gives, field types included, so its JSON and equality are unchanged."""
+    packs = [p for pid in library for p in library[pid]]
+    records = _market(packs, 40, 21) + [json.loads(p.read_text(encoding="utf-8")) for p in EXAMPLES]
+    seen: set[str] = set()
+    for r in evaluate_stream(library, records, AS_OF, detail="full"):
+        if not r.ok:
+            continue
+        d = r.decision
+        assert d is not None
+        copy = carepolicy.Decision.model_validate(d.model_dump())
+        assert copy == d
+        assert copy.model_dump_json() == d.model_dump_json()
+        for res in d.decisions:
+            seen.add(res.status)
+            seen.update(("bounds",) * (res.bounds is not None) + ("settle",) * bool(res.settle))
+        seen.update(("actions",) * bool(d.actions) + ("warnings",) * bool(d.warnings) + ("missing",) * bool(d.missing))
+    assert seen >= {"decided", "insufficient_evidence", "out_of_scope", "bounds", "settle", "actions", "warnings",
+                    "missing"}

@@ -33,6 +33,7 @@ from .decision import (
     Settle,
     SettleCase,
     TraceStep,
+    _construct,
 )
 from .errors import Diagnostic, EvaluationError, PackLoadError
 from .evidence import EARLIEST, LATEST, Evidence
@@ -201,7 +202,7 @@ class PolicyPack:
                 results.append(self._result(d, o, analyses.get(i), ctx))
         else:
             for d, _ in self._decisions:
-                results.append(DecisionResult(
+                results.append(_construct(DecisionResult,
                     id=d.id, title=d.title, status="out_of_scope", value=None, label=None, severity=None, rules=[],
                     sources=[], judgement=False, judgements=[], undetermined=[], missing=[],
                     explanation="not decided: the provider is out of scope"))
@@ -218,7 +219,7 @@ class PolicyPack:
                 for m in lacking:
                     needed.setdefault(m, []).append(spec.id)
                 due_from, due, due_rule = self._due(spec, ctx, notes)
-                actions.append(ActionItem(
+                actions.append(_construct(ActionItem,
                     id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_from=due_from,
                     due_rule=due_rule,
                     quorum=spec.quorum.model_dump(exclude_none=True, by_alias=True) if spec.quorum else None,
@@ -230,7 +231,7 @@ class PolicyPack:
                 ctx.trace.append(("consistency", check.id, held))
                 if held is True:
                     found = "; ".join(f"`{n}` = {_show_value(v)}" for n, v in self._witnesses(check.when, ctx))
-                    actions.append(ActionItem(
+                    actions.append(_construct(ActionItem,
                         id=check.id, kind="consistency", text=f"{check.message} ({found})" if found else check.message,
                         source=check.source, judgement=check.judgement or check.message, certain=True))
 
@@ -241,14 +242,14 @@ class PolicyPack:
                 Judgement(rule=a.id, reason=f"{a.text} [{a.source}]") for a in contradictions)]})
             results = [headline if r.id == headline.id else r for r in results]
         missing_list = [
-            MissingEvidence(input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
+            _construct(MissingEvidence, input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
             for name, by in sorted(needed.items())
             if name.split("[")[0] in self.inputs  # a decision in conflict is not evidence to give
         ]
         judgement = any(r.judgement for r in results) or any(a.judgement for a in actions)
         matters, why = self._judgement_matters(headline, contradictions) if not out_of_scope else (False, None)
         status = "out_of_scope" if out_of_scope else headline.status
-        return Decision(
+        return _construct(Decision,
             pack=self._ref,
             provider_id=ev.provider.id,
             provider_name=ev.provider.name,
@@ -400,8 +401,8 @@ class PolicyPack:
             label = self._labels[scale].get(value)
             severity = self._severity[scale].get(value)
         bounds = self._bounds(d, o, analysis)
-        settle = [Settle(input=s.input, path=self._input_paths.get(s.input, s.input), cases=[
-            SettleCase(when=when, value=None if v is NO_VALUE else v,
+        settle = [_construct(Settle, input=s.input, path=self._input_paths.get(s.input, s.input), cases=[
+            _construct(SettleCase, when=when, value=None if v is NO_VALUE else v,
                        label=None if v is NO_VALUE or scale is None else self._labels[scale].get(v))
             for when, v in s.cases]) for s in (analysis.settle if analysis else ())]
         margin = self._margin(d, o, ctx) if ctx is not None and o.status == "decided" else None
@@ -409,7 +410,7 @@ class PolicyPack:
         if not sources and o.status == "decided":
             sources = [d.source]
         judgements = [Judgement(rule=rule, reason=reason) for rule, reason in dict.fromkeys(o.judgements)]
-        return DecisionResult(
+        return _construct(DecisionResult,
             id=d.id, title=d.title, status=o.status, value=value, label=label, severity=severity,
             rules=list(o.rules), sources=sources, judgement=bool(judgements), judgements=judgements,
             undetermined=list(o.undetermined), missing=list(dict.fromkeys(o.missing)),
@@ -487,7 +488,7 @@ class PolicyPack:
             return None
         severities = [s for s in (self._severity[d.scale].get(v) for v in possible) if s is not None]
         labels = self._labels[d.scale]
-        return Bounds(at_least=possible[0] if possible else None, at_most=possible[-1] if possible else None,
+        return _construct(Bounds, at_least=possible[0] if possible else None, at_most=possible[-1] if possible else None,
                       possible=list(possible), labels=[labels.get(v, v) for v in possible], no_value_possible=no_value,
                       severity_min=min(severities, default=None), severity_max=max(severities, default=None),
                       exact=exact)
