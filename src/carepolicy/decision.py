@@ -243,13 +243,14 @@ class Decision(_Result):
 
 
 _M = TypeVar("_M", bound=BaseModel)
-_FIELDS: dict[type[BaseModel], tuple[tuple[str, Any, Any], ...]] = {}
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, ...], tuple[tuple[str, Any, Any], ...]]] = {}
 
 
-def _fields(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
+def _fields(cls: type[BaseModel]) -> tuple[tuple[str, ...], tuple[tuple[str, Any, Any], ...]]:
     found = _FIELDS.get(cls)
     if found is None:  # the same for every caller, so a race only computes it twice
-        found = _FIELDS[cls] = tuple((name, f.default, f.default_factory) for name, f in cls.model_fields.items())
+        fields = cls.model_fields
+        found = _FIELDS[cls] = (tuple(fields), tuple((name, f.default, f.default_factory) for name, f in fields.items()))
     return found
 
 
@@ -260,12 +261,16 @@ def _construct(cls: type[_M], **values: Any) -> _M:
     the same fields set), for the result models whose fields are plain (no coercion: str, bool, int, dates,
     lists, other result models). ``tests/test_lean.py`` checks decisions made so equal to their validated copies.
     """
-    data: dict[str, Any] = {}
-    for name, default, factory in _fields(cls):
-        if name in values:
-            data[name] = values[name]
-        else:
-            data[name] = factory() if factory is not None else default
+    names, fields = _fields(cls)
+    if tuple(values) == names:  # every field given, in order (the engine's usual call)
+        data = values
+    else:
+        data = {}
+        for name, default, factory in fields:
+            if name in values:
+                data[name] = values[name]
+            else:
+                data[name] = factory() if factory is not None else default
     m = cls.__new__(cls)
     object.__setattr__(m, "__dict__", data)
     object.__setattr__(m, "__pydantic_fields_set__", set(values))
