@@ -506,6 +506,9 @@ class Compiler:
                         grouped[e.kind] = [e]
                     else:
                         found.append(e)
+            candidates = [e for k in kinds for e in grouped.get(k, ())]  # in any order: they are counted
+            if not candidates:  # no event of these kinds: surely none
+                return 0, 0
             start = None
             if within is not None:
                 start = ctx.windows.get(within)
@@ -515,8 +518,7 @@ class Compiler:
             known: dict[Any, int] = {}
             maybe: dict[Any, int] = {}
             sure_floating = 0  # events that surely match but whose group is not known
-            # the order events are met in does not matter: they are counted
-            for e in [e for k in kinds for e in grouped.get(k, ())]:
+            for e in candidates:
                 if e.date > as_of or (start is not None and e.date < start):
                     continue
                 verdict: Tri = True
