@@ -9,7 +9,9 @@ are given with a ratio to a baseline from the same run (higher is better: 1.0 is
 the baseline), because a shared machine's absolute numbers drift from run to run:
 
 * **paths per pack**: each pack's headline hand-written in plain Python (``floor.py``) is the
-  baseline for ``PolicyPack.decide`` (validated evidence, and from a dict),
+  baseline for the headline detail (``evaluate_stream(..., detail="headline")`` over validated
+  evidence, what ``carepolicy evaluate --detail headline`` computes), ``PolicyPack.decide``
+  (validated evidence, and from a dict),
   ``PolicyPack.evaluate`` (validated evidence) and ``carepolicy.evaluate`` (from a dict). The
   floor is checked equal to carepolicy's headline on every record of the market first.
 * **peers**: the three-rule subset (QPIP band; red among standards 4-7, else amber if any
@@ -114,40 +116,6 @@ def per(seconds: float, n: int) -> str:
 # ----------------------------------------------------------------- the market
 
 
-def headline_alone(pack: carepolicy.PolicyPack) -> carepolicy.PolicyPack:
-    """The same pack cut to the decisions its headline reads (no outcomes, no ladder), through the public loader.
-
-    carepolicy has no headline-only path yet (``decide`` computes every decision); this is what one would cost.
-    """
-    import yaml
-
-    assert pack.file is not None
-    data = yaml.safe_load(Path(pack.file).read_text(encoding="utf-8"))
-    decisions = {d["id"]: d for d in data["decisions"]}
-
-    def refs(node: Any) -> Any:
-        if isinstance(node, dict):
-            if isinstance(node.get("decision"), str):
-                yield node["decision"]
-            for v in node.values():
-                yield from refs(v)
-        elif isinstance(node, list):
-            for v in node:
-                yield from refs(v)
-
-    need: set[str] = set()
-    todo = [data["pack"]["headline"]]
-    while todo:
-        d = todo.pop()
-        if d not in need:
-            need.add(d)
-            todo.extend(refs(decisions[d]))
-    data["decisions"] = [d for d in data["decisions"] if d["id"] in need]
-    data["outcomes"] = []
-    data.pop("ladder", None)
-    return carepolicy.loads_pack(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), f"{pack.file} (headline alone)")
-
-
 def make_market(packs: list[carepolicy.PolicyPack], providers: int, folder: Path) -> Path:
     path = folder / f"market-{providers}.jsonl"
     if not path.exists():
@@ -161,16 +129,19 @@ def paths_per_pack(library: carepolicy.PackLibrary, records: list[dict[str, Any]
     validated = [library.parse_evidence(r) for r in records]
     for pid, floor in FLOORS.items():
         pack = library.in_force(pid, AS_OF)
-        alone = headline_alone(pack)
+        alone = carepolicy.PackLibrary([pack])
         headline = pack.model.pack.headline
+        lines = [r.to_dict() for r in carepolicy.evaluate_stream(alone, validated, AS_OF, detail="headline")]
         # the floor is checked equal to carepolicy on every record first
-        for n, (record, ev) in enumerate(zip(records, validated), 1):
+        for n, (record, ev, line) in enumerate(zip(records, validated, lines), 1):
             d = pack.evaluate(ev, AS_OF)
             want = (d.status, d.headline.value if d.status == "decided" else None)
             got = floor(record, AS_OF)
             if got != want:
                 raise SystemExit(f"{pid}: the plain-Python floor disagrees with carepolicy on record {n}: {got} != {want}")
-            if d.status != "out_of_scope" and not pack.decide(ev, AS_OF)[headline] == alone.decide(ev, AS_OF)[headline] == want[1]:
+            if (line["status"], line["value"] if line["status"] == "decided" else None) != want:
+                raise SystemExit(f"{pid}: the headline detail disagrees with evaluate() on record {n}")
+            if d.status != "out_of_scope" and pack.decide(ev, AS_OF)[headline] != want[1]:
                 raise SystemExit(f"{pid}: decide() disagrees with evaluate() on record {n}")
         recs, evs = records[:timed], validated[:timed]
         n = len(recs)
@@ -179,9 +150,9 @@ def paths_per_pack(library: carepolicy.PackLibrary, records: list[dict[str, Any]
             for r in recs:
                 floor(r, AS_OF)
 
-        def decide_alone(alone: Any = alone) -> None:
-            for e in evs:
-                alone.decide(e, AS_OF)
+        def headline_detail(alone: Any = alone) -> None:
+            for r in carepolicy.evaluate_stream(alone, evs, AS_OF, detail="headline"):
+                r.to_dict()
 
         def decide_validated(pack: Any = pack) -> None:
             for e in evs:
@@ -202,7 +173,7 @@ def paths_per_pack(library: carepolicy.PackLibrary, records: list[dict[str, Any]
         base, spread = median_seconds(floor_run, repeats)
         rows.append((f"{pid}: headline in plain Python (floor)", per(base, n), "-", "1.000",
                      f"checked equal on {len(records):,} records; spread {spread:.0%}"))
-        for name, fn in (("PolicyPack.decide, headline alone (pack cut to what it reads), validated", decide_alone),
+        for name, fn in (("headline detail (evaluate_stream, detail='headline'), validated evidence", headline_detail),
                          ("PolicyPack.decide, validated evidence", decide_validated),
                          ("PolicyPack.decide from a dict (validating)", decide_dict),
                          ("PolicyPack.evaluate, validated evidence (explained)", evaluate_validated),

@@ -57,3 +57,11 @@ def test_diagnostics_never_carry_raw_control_characters() -> None:
     err = PackLoadError("cannot read `\x1b[2J`", [d])
     assert "\x1b" not in str(err)
 
+
+
+def test_text_left_raw_by_keep_takes_the_quick_path_and_the_rest_is_still_escaped() -> None:
+    """Printable text (but for what `keep` leaves raw) is returned as it is; anything unsafe still is escaped."""
+    assert escape("a\nb\tc § é", keep="\n\t") == "a\nb\tc § é"
+    assert escape("a\nb\x1b", keep="\n") == "a\nb\\x1b"
+    assert escape("a\tb", keep="\n") == "a\\tb"
+    assert escape("a\u00a0b\u3000c") == "a\u00a0b\u3000c"  # non-printable to Python, but not unsafe: kept

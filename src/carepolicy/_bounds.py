@@ -80,8 +80,13 @@ class Analysis:
     settle: tuple[Settling, ...]
 
 
-def analyse(pack: Any, ctx: Ctx, index: int, outcome: Outcome, budget: Budget | None = None) -> Analysis | None:
-    """The analysis of decision ``index`` (open in ``ctx``), or ``None`` when it has no ordered scale."""
+def analyse(pack: Any, ctx: Ctx, index: int, outcome: Outcome, budget: Budget | None = None, *,
+            settle: bool = True) -> Analysis | None:
+    """The analysis of decision ``index`` (open in ``ctx``), or ``None`` when it has no ordered scale.
+
+    ``settle=False`` stops after the bounds (what would settle it is then empty): the settling
+    comes after the bounds and from the same budget, so the bounds are the same either way.
+    """
     budget = budget if budget is not None else Budget()
     d, fn = pack._decisions[index]
     if d.scale is None or not pack.model.scale(d.scale).ordered or getattr(fn, "hit", None) == "collect":
@@ -109,9 +114,9 @@ def analyse(pack: Any, ctx: Ctx, index: int, outcome: Outcome, budget: Budget | 
     else:
         possible = _by_rows(pack, d, fn, ctx, outcome)
         exact = False
-    settle = _settle(pack, ctx, index, enumerable, order, budget)
+    settling = _settle(pack, ctx, index, enumerable, order, budget) if settle else ()
     ranked = tuple(v for v in order if v in possible) + ((NO_VALUE,) if NO_VALUE in possible else ())
-    return Analysis(ranked, exact, settle)
+    return Analysis(ranked, exact, settling)
 
 
 # ----------------------------------------------------------------- completions
@@ -119,7 +124,12 @@ def analyse(pack: Any, ctx: Ctx, index: int, outcome: Outcome, budget: Budget | 
 
 def _rerun(pack: Any, ctx: Ctx, index: int, overrides: dict[str, Any]) -> tuple[Outcome, Ctx]:
     """Decide ``index`` again with ``overrides`` in place of missing inputs (and only what it reads first)."""
-    sub = Ctx(ctx.evidence, ctx.as_of, ctx.calendar, overrides=overrides)
+    # What the evidence says does not change with the overrides (they stand in for inputs the evidence
+    # lacks, after it is read), nor do event counts (no event list is ever overridden) or date windows:
+    # the re-decision shares those of this evaluation instead of reading and counting them again.
+    # Computed inputs may read an overridden input, so they are computed afresh.
+    sub = Ctx(ctx.evidence, ctx.as_of, ctx.calendar, overrides=overrides, reads=ctx.reads, counts=ctx.counts,
+              windows=ctx.windows, limits=ctx.limits, by_kind=ctx.by_kind)
     o: Outcome | None = None
     changed = set(overrides)
     reads = pack._facts.reads

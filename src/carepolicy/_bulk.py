@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import IO, Any, Literal, Union
 
@@ -34,21 +34,58 @@ DETAILS: tuple[Detail, ...] = ("headline", "decisions", "full")
 Record = Union[Evidence, Mapping[str, Any], str, bytes]
 
 
-@dataclass(frozen=True, slots=True)
 class StreamResult:
     """One result of a bulk run: one pack's decision for one record, or why a record (or one pack on it) failed.
 
     ``line`` is the record's line in its JSON Lines input (its position, counting from 1, when
     records come from Python); ``file`` the input it came from, where known.
+
+    At detail ``headline`` the pipeline computes only what the headline line carries; the full
+    explained :attr:`decision` is then made when it is first read (the same :class:`Decision`
+    ``PolicyPack.evaluate`` gives), so a run that only writes lines never builds it.
     """
+
+    __slots__ = ("line", "provider_id", "pack_id", "error", "file", "detail", "_decision", "_line", "_pending")
 
     line: int | None
     provider_id: str | None
     pack_id: str | None
-    decision: Decision | None = None
-    error: PolicyError | None = None
-    file: str | None = None
-    detail: Detail = "full"
+    error: PolicyError | None
+    file: str | None
+    detail: Detail
+    _decision: Decision | None
+    _line: dict[str, Any] | None
+    _pending: tuple[PolicyPack, Evidence, date] | None
+
+    def __init__(self, line: int | None, provider_id: str | None, pack_id: str | None, decision: Decision | None = None,
+                 error: PolicyError | None = None, file: str | None = None, detail: Detail = "full", *,
+                 headline: dict[str, Any] | None = None, pending: tuple[PolicyPack, Evidence, date] | None = None) -> None:
+        put = object.__setattr__
+        put(self, "line", line)
+        put(self, "provider_id", provider_id)
+        put(self, "pack_id", pack_id)
+        put(self, "error", error)
+        put(self, "file", file)
+        put(self, "detail", detail)
+        put(self, "_decision", decision)
+        put(self, "_line", headline)
+        put(self, "_pending", pending)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"StreamResult is read-only: cannot set `{name}`")
+
+    def __repr__(self) -> str:
+        return (f"StreamResult(line={self.line!r}, provider_id={self.provider_id!r}, pack_id={self.pack_id!r}, "
+                f"detail={self.detail!r}, ok={self.ok!r})")
+
+    @property
+    def decision(self) -> Decision | None:
+        """The full explained decision (``None`` for an error result)."""
+        if self._decision is None and self._pending is not None:
+            pack, evidence, day = self._pending
+            object.__setattr__(self, "_decision", pack.evaluate(evidence, day))
+            object.__setattr__(self, "_pending", None)
+        return self._decision
 
     @property
     def ok(self) -> bool:
@@ -59,16 +96,22 @@ class StreamResult:
         """This result as plain JSON data, at its detail (``full`` is the :class:`Decision` itself)."""
         if self.error is not None:
             return self._error_dict()
-        assert self.decision is not None
         if self.detail == "full":
-            return self.decision.model_dump(mode="json")
+            decision = self.decision
+            assert decision is not None
+            return decision.model_dump(mode="json")
+        if self._line is not None and self.detail == "headline":
+            out = self._where()
+            out.update(self._line)
+            return out
         return self._summary()
 
     def to_json(self) -> str:
         """One line of JSON (no newline): at detail ``full``, exactly ``Decision.model_dump_json()``."""
         if self.error is None and self.detail == "full":
-            assert self.decision is not None
-            return self.decision.model_dump_json()
+            decision = self.decision
+            assert decision is not None
+            return decision.model_dump_json()
         return _ENCODE(self.to_dict())
 
     def _where(self) -> dict[str, Any]:
@@ -172,6 +215,7 @@ def _stream(library: PackLibrary, active: list[PolicyPack], records: Iterable[tu
     """The pipeline: ``records`` may carry a :class:`PolicyError` in place of a record (a line refused while reading)."""
     parse = library.parse_evidence
     source = file
+    lean = detail == "headline"
     for line, record in records:
         if isinstance(record, PolicyError):
             yield StreamResult(line, None, None, error=_at_line(record, file, line), file=file, detail=detail)
@@ -184,6 +228,12 @@ def _stream(library: PackLibrary, active: list[PolicyPack], records: Iterable[tu
         provider_id = evidence.provider.id
         for pack in active:
             try:
+                if lean:
+                    line_data = pack._headline_line(evidence, day)
+                    if line_data is not None:
+                        yield StreamResult(line, provider_id, pack.id, file=file, detail=detail, headline=line_data,
+                                           pending=(pack, evidence, day))
+                        continue
                 decision = pack.evaluate(evidence, day)
             except EvaluationError as exc:
                 yield StreamResult(line, provider_id, pack.id, error=_at_line(exc, file, line), file=file, detail=detail)

@@ -74,6 +74,8 @@ class Ctx:
     """Each event query counted so far, with the missing evidence it recorded."""
     out_of_scope: list[str] = field(default_factory=list)
     """The scope rules that hold (each with its reason and clause): then no decision is made."""
+    by_kind: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    """Each event list read so far (by input), its events grouped by kind, so a query looks only at its kinds."""
 
 
 Cond = Callable[[Ctx], Tri]
@@ -473,7 +475,7 @@ class Compiler:
         """
         name = q.input
         read = self.read[name]
-        kinds = frozenset(q.kinds)
+        kinds = tuple(sorted(set(q.kinds)))
         within = q.within
         calendar = self.calendar
         filters = [self._event_filter(t) for t in q.where]
@@ -495,6 +497,18 @@ class Compiler:
             events = read(ctx)
             if events is None:
                 return None
+            grouped = ctx.by_kind.get(name)
+            if grouped is None:
+                grouped = ctx.by_kind[name] = {}
+                for e in events:
+                    found = grouped.get(e.kind)
+                    if found is None:
+                        grouped[e.kind] = [e]
+                    else:
+                        found.append(e)
+            candidates = [e for k in kinds for e in grouped.get(k, ())]  # in any order: they are counted
+            if not candidates:  # no event of these kinds: surely none
+                return 0, 0
             start = None
             if within is not None:
                 start = ctx.windows.get(within)
@@ -504,8 +518,8 @@ class Compiler:
             known: dict[Any, int] = {}
             maybe: dict[Any, int] = {}
             sure_floating = 0  # events that surely match but whose group is not known
-            for e in events:
-                if e.kind not in kinds or e.date > as_of or (start is not None and e.date < start):
+            for e in candidates:
+                if e.date > as_of or (start is not None and e.date < start):
                     continue
                 verdict: Tri = True
                 for f in filters:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Literal, Union
+from typing import Any, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -240,6 +240,43 @@ class Decision(_Result):
         if self.missing:
             lines.append("  missing evidence: " + ", ".join(f"{m.input} ({m.path})" for m in self.missing))
         return "\n".join(lines)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, ...], tuple[tuple[str, Any, Any], ...]]] = {}
+
+
+def _fields(cls: type[BaseModel]) -> tuple[tuple[str, ...], tuple[tuple[str, Any, Any], ...]]:
+    found = _FIELDS.get(cls)
+    if found is None:  # the same for every caller, so a race only computes it twice
+        fields = cls.model_fields
+        found = _FIELDS[cls] = (tuple(fields), tuple((name, f.default, f.default_factory) for name, f in fields.items()))
+    return found
+
+
+def _construct(cls: type[_M], **values: Any) -> _M:
+    """A result model made from values the engine already made of the field types, without validating them again.
+
+    The instance is the one ``cls(**values)`` gives (the same fields in the same order, defaults filled in,
+    the same fields set), for the result models whose fields are plain (no coercion: str, bool, int, dates,
+    lists, other result models). ``tests/test_lean.py`` checks decisions made so equal to their validated copies.
+    """
+    names, fields = _fields(cls)
+    if tuple(values) == names:  # every field given, in order (the engine's usual call)
+        data = values
+    else:
+        data = {}
+        for name, default, factory in fields:
+            if name in values:
+                data[name] = values[name]
+            else:
+                data[name] = factory() if factory is not None else default
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", data)
+    object.__setattr__(m, "__pydantic_fields_set__", set(values))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
 
 
 def decision_json_schema() -> dict[str, Any]:

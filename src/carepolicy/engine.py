@@ -15,6 +15,8 @@ from ._version import __version__
 from ._bounds import NO_VALUE, Analysis, Budget, prepare
 from ._bounds import analyse as _analyse
 from ._check import pack_conditions
+from ._lean import headline as _lean_headline
+from ._lean import plan as _lean_plan
 from ._compile import Compiler, Cond, Ctx, Tri, compile_decision, due_date, feed
 from ._time import Calendar, parse_date
 from ._vocabulary import EvidenceModels, InputSpec, resolve_inputs
@@ -30,6 +32,8 @@ from .decision import (
     PackRef,
     Settle,
     SettleCase,
+    TraceStep,
+    _construct,
 )
 from .errors import Diagnostic, EvaluationError, PackLoadError
 from .evidence import EARLIEST, LATEST, Evidence
@@ -50,7 +54,7 @@ class PolicyPack:
 
     __slots__ = ("model", "sha256", "file", "calendar", "inputs", "_ref", "_decisions", "_outcomes", "_scope",
                  "_rule_source", "_rule_text", "_labels", "_severity", "_input_paths", "_compiler", "_vocabulary",
-                 "_facts", "_consistency", "_conditions")
+                 "_facts", "_consistency", "_conditions", "_lean", "_covered", "_steps", "_witness")
 
     def __init__(self, model: Pack, sha256: str, file: str | None = None) -> None:
         self.model = model
@@ -80,6 +84,16 @@ class PolicyPack:
         self._decisions = tuple((d, compile_decision(c, d)) for d in model.decisions)
         self._outcomes = tuple((o, c.condition(o.when)) for o in model.outcomes)
         self._consistency = tuple((r, c.condition(r.when)) for r in model.consistency)
+        self._lean = _lean_plan(self)
+        # what naming a contradiction's findings checks, compiled once: each alternative of an `any`, and
+        # each input of a test on several, alone (by the node's identity in this pack's immutable model)
+        self._witness: dict[tuple[int, str | None], Cond] = {}
+        for check in model.consistency:
+            self._compile_witnesses(check.when)
+        self._covered: type[Evidence] | None = None
+        """The last record model found to hold what this pack reads (so a bulk run checks it once, not per record)."""
+        self._steps: dict[tuple[str, str, Tri], TraceStep] = {}
+        """Trace steps made so far, each made once: immutable, and as many as the pack has rules, so shared."""
         # every condition of the pack, and every part of one, compiled once and found by its path
         # (`ladder.transitions[2].guard`, `decisions[1].rows[0].when.all[1]`): ladder guards and
         # warnings are checked through these, never compiled again
@@ -134,8 +148,13 @@ class PolicyPack:
 
         Raises :class:`~carepolicy.EvidenceError` with one located diagnostic per problem.
         """
-        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
-            return evidence
+        if isinstance(evidence, Evidence):
+            model = type(evidence)
+            if model is self._covered:  # models are immutable: one found to cover this pack's still does
+                return evidence
+            if _covers(model, self._vocabulary):
+                self._covered = model
+                return evidence
         return self._vocabulary.validate(evidence, source=source)
 
     def evidence_schema(self) -> dict[str, Any]:
@@ -183,7 +202,7 @@ class PolicyPack:
                 results.append(self._result(d, o, analyses.get(i), ctx))
         else:
             for d, _ in self._decisions:
-                results.append(DecisionResult(
+                results.append(_construct(DecisionResult,
                     id=d.id, title=d.title, status="out_of_scope", value=None, label=None, severity=None, rules=[],
                     sources=[], judgement=False, judgements=[], undetermined=[], missing=[],
                     explanation="not decided: the provider is out of scope"))
@@ -200,7 +219,7 @@ class PolicyPack:
                 for m in lacking:
                     needed.setdefault(m, []).append(spec.id)
                 due_from, due, due_rule = self._due(spec, ctx, notes)
-                actions.append(ActionItem(
+                actions.append(_construct(ActionItem,
                     id=spec.id, kind=spec.kind, text=spec.text, roles=list(spec.roles), due=due, due_from=due_from,
                     due_rule=due_rule,
                     quorum=spec.quorum.model_dump(exclude_none=True, by_alias=True) if spec.quorum else None,
@@ -212,7 +231,7 @@ class PolicyPack:
                 ctx.trace.append(("consistency", check.id, held))
                 if held is True:
                     found = "; ".join(f"`{n}` = {_show_value(v)}" for n, v in self._witnesses(check.when, ctx))
-                    actions.append(ActionItem(
+                    actions.append(_construct(ActionItem,
                         id=check.id, kind="consistency", text=f"{check.message} ({found})" if found else check.message,
                         source=check.source, judgement=check.judgement or check.message, certain=True))
 
@@ -223,14 +242,14 @@ class PolicyPack:
                 Judgement(rule=a.id, reason=f"{a.text} [{a.source}]") for a in contradictions)]})
             results = [headline if r.id == headline.id else r for r in results]
         missing_list = [
-            MissingEvidence(input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
+            _construct(MissingEvidence, input=name, path=self._input_paths.get(name.split("[")[0], name), needed_by=sorted(set(by)))
             for name, by in sorted(needed.items())
             if name.split("[")[0] in self.inputs  # a decision in conflict is not evidence to give
         ]
         judgement = any(r.judgement for r in results) or any(a.judgement for a in actions)
         matters, why = self._judgement_matters(headline, contradictions) if not out_of_scope else (False, None)
         status = "out_of_scope" if out_of_scope else headline.status
-        return Decision(
+        return _construct(Decision,
             pack=self._ref,
             provider_id=ev.provider.id,
             provider_name=ev.provider.name,
@@ -251,8 +270,29 @@ class PolicyPack:
             out_of_scope=out_of_scope,
             calendar=self.calendar.description,
             engine=f"carepolicy {__version__}",
-            trace=[{"decision": a, "rule": b, "result": _TRI[c]} for a, b, c in ctx.trace],  # type: ignore[misc]
+            trace=self._trace(ctx),
         )
+
+    def _trace(self, ctx: Ctx) -> list[TraceStep]:
+        steps = self._steps
+        out = []
+        for key in ctx.trace:
+            step = steps.get(key)
+            if step is None:
+                a, b, c = key
+                step = steps.setdefault(key, TraceStep(decision=a, rule=b, result=_TRI[c]))  # type: ignore[arg-type]
+            out.append(step)
+        return out
+
+    def _headline_line(self, evidence: Evidence, on: date) -> dict[str, Any] | None:
+        """The fields of the headline line ``evaluate`` followed by ``StreamResult.to_dict`` gives at detail
+        ``headline``, computed leanly (``carepolicy._lean``); ``None`` when this pack has no lean plan.
+
+        ``evidence`` is validated for this pack and ``on`` a date it is in force (the bulk pipeline checks both).
+        """
+        if self._lean is None:
+            return None
+        return _lean_headline(self, self._lean, Ctx(evidence, on, self.calendar))
 
     def decide(self, evidence: Evidence, as_of: date) -> dict[str, Any]:
         """Only the decisions' values (``None`` where not decided): the lean path for bulk runs.
@@ -361,8 +401,8 @@ class PolicyPack:
             label = self._labels[scale].get(value)
             severity = self._severity[scale].get(value)
         bounds = self._bounds(d, o, analysis)
-        settle = [Settle(input=s.input, path=self._input_paths.get(s.input, s.input), cases=[
-            SettleCase(when=when, value=None if v is NO_VALUE else v,
+        settle = [_construct(Settle, input=s.input, path=self._input_paths.get(s.input, s.input), cases=[
+            _construct(SettleCase, when=when, value=None if v is NO_VALUE else v,
                        label=None if v is NO_VALUE or scale is None else self._labels[scale].get(v))
             for when, v in s.cases]) for s in (analysis.settle if analysis else ())]
         margin = self._margin(d, o, ctx) if ctx is not None and o.status == "decided" else None
@@ -370,7 +410,7 @@ class PolicyPack:
         if not sources and o.status == "decided":
             sources = [d.source]
         judgements = [Judgement(rule=rule, reason=reason) for rule, reason in dict.fromkeys(o.judgements)]
-        return DecisionResult(
+        return _construct(DecisionResult,
             id=d.id, title=d.title, status=o.status, value=value, label=label, severity=severity,
             rules=list(o.rules), sources=sources, judgement=bool(judgements), judgements=judgements,
             undetermined=list(o.undetermined), missing=list(dict.fromkeys(o.missing)),
@@ -397,6 +437,22 @@ class PolicyPack:
                 return True, f"`{m.input}` = {_fmt(m.value)} is at the edge of band `{m.band}`, and the bands are guidance"
         return False, None
 
+    def _compile_witnesses(self, cond: Any) -> None:
+        if isinstance(cond, AllOf):
+            for c in cond.all:
+                self._compile_witnesses(c)
+        elif isinstance(cond, AnyOf):
+            for c in cond.any:
+                self._witness[(id(c), None)] = self._compiler.condition(c)
+                self._compile_witnesses(c)
+        elif isinstance(cond, Test) and cond.decision is None:
+            kind, subject = cond.subject
+            if kind == "any_of":
+                op, arg = cond.operator
+                for n in subject:
+                    single = Test.model_validate({"input": n, ("is" if op == "is" else "in" if op == "in" else op): arg})
+                    self._witness[(id(cond), n)] = self._compiler.test(single)
+
     def _witnesses(self, cond: Any, ctx: Ctx) -> list[tuple[str, Any]]:
         """The inputs that make a condition that holds hold, with their values (to name findings in a message)."""
         out: list[tuple[str, Any]] = []
@@ -405,15 +461,13 @@ class PolicyPack:
                 out += [w for w in self._witnesses(c, ctx) if w not in out]
         elif isinstance(cond, AnyOf):
             for c in cond.any:
-                if self._compiler.condition(c)(ctx) is True:
+                if self._witness[(id(c), None)](ctx) is True:
                     return self._witnesses(c, ctx)
         elif isinstance(cond, Test) and cond.decision is None:
             kind, subject = cond.subject
             names = [subject] if kind == "input" else list(subject)
-            op, arg = cond.operator
             for n in names:
-                single = Test.model_validate({"input": n, ("is" if op == "is" else "in" if op == "in" else op): arg})
-                if kind != "any_of" or self._compiler.test(single)(ctx) is True:
+                if kind != "any_of" or self._witness[(id(cond), n)](ctx) is True:
                     value = self._compiler.value(n, ctx)
                     if value is not None:
                         out.append((n, value))
@@ -434,7 +488,7 @@ class PolicyPack:
             return None
         severities = [s for s in (self._severity[d.scale].get(v) for v in possible) if s is not None]
         labels = self._labels[d.scale]
-        return Bounds(at_least=possible[0] if possible else None, at_most=possible[-1] if possible else None,
+        return _construct(Bounds, at_least=possible[0] if possible else None, at_most=possible[-1] if possible else None,
                       possible=list(possible), labels=[labels.get(v, v) for v in possible], no_value_possible=no_value,
                       severity_min=min(severities, default=None), severity_max=max(severities, default=None),
                       exact=exact)
@@ -576,6 +630,7 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
         self._packs = {k: tuple(sorted(v, key=lambda p: p.model.pack.effective_from)) for k, v in sorted(grouped.items())}
         everything = [p for versions in self._packs.values() for p in versions]
         self._vocabulary = _vocabulary(everything, name="LibraryEvidence")
+        self._covered: type[Evidence] | None = None
 
     @property
     def evidence_model(self) -> type[Evidence]:
@@ -584,8 +639,13 @@ class PackLibrary(Mapping[str, tuple[PolicyPack, ...]]):
 
     def parse_evidence(self, evidence: Evidence | Mapping[str, Any] | str | bytes, *, source: str | None = None) -> Evidence:
         """Validate a record for every pack here; raises :class:`~carepolicy.EvidenceError`."""
-        if isinstance(evidence, Evidence) and _covers(type(evidence), self._vocabulary):
-            return evidence
+        if isinstance(evidence, Evidence):
+            model = type(evidence)
+            if model is self._covered:  # models are immutable: one found to cover these packs' still does
+                return evidence
+            if _covers(model, self._vocabulary):
+                self._covered = model
+                return evidence
         return self._vocabulary.validate(evidence, source=source)
 
     def evidence_schema(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ dates are ISO ``YYYY-MM-DD`` text between 1900 and 2899.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -45,8 +46,16 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2899, 12, 31)
 deadline from either end is still a date (``9999-12-31`` placeholders are refused, not wrapped)."""
 
 
+@lru_cache(maxsize=4096)
+def _day(text: str) -> date:
+    """``parse_date``, remembered: a market's records share most of their dates (pure, so safe to share)."""
+    return parse_date(text)
+
+
 def _iso_date(value: Any) -> Any:
-    if isinstance(value, str):
+    if type(value) is str:
+        day = _day(value)
+    elif isinstance(value, str):
         day = parse_date(value)
     elif isinstance(value, date) and type(value) is date:
         day = value
