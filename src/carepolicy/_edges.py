@@ -114,9 +114,9 @@ class _Space:
                     if isinstance(leaf, CountEvents) and leaf.count_events not in self.queries:
                         self.queries.append(leaf.count_events)
         for inp in pack.model.inputs:
-            q = inp.derive.count_events if inp.derive is not None else None
-            if q is not None and q not in self.queries:
-                self.queries.append(q)
+            counted = inp.derive.count_events if inp.derive is not None else None
+            if counted is not None and counted not in self.queries:
+                self.queries.append(counted)
         self.filter_fields: dict[str, list[tuple[str, Any]]] = {}
         for q in self.queries:
             fields = self.filter_fields.setdefault(q.input, [])
