@@ -524,7 +524,7 @@ scales:
       - {id: green, label: Green, severity: 0}
       - {id: red, label: Red, severity: 3}
 inputs:
-  - {id: score, path: local.risk_profile_score, type: integer, min: 0, max: 1000, worse: higher}
+  - {id: score, path: local.quality_score, type: integer, min: 0, max: 1000, worse: higher}
 decisions:
   - id: rating
     kind: bands
